@@ -1,0 +1,229 @@
+// Package sim is the deterministic discrete-event core of consim: a virtual
+// clock, an event queue ordered by (time, insertion sequence), random streams
+// derived from one seed, run limits, and a fingerprint (and, on request, a
+// trace) of everything that happens.
+//
+// A World is single-threaded: nothing in it may start a goroutine, read the
+// wall clock, or draw from a global random source. Parallelism lives above
+// it, one World per goroutine.
+//
+// sim imports no other package of this project.
+package sim
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"time"
+)
+
+// A Handler receives the events it scheduled. The event is valid only during
+// the call.
+type Handler interface {
+	Handle(e *Event)
+}
+
+// An Event is one scheduled happening. Its fields other than At are for the
+// handler that scheduled it; the World reads only At and the ordering key.
+type Event struct {
+	// At is the simulated time at which the event fires.
+	At time.Duration
+	// seq breaks ties between events with the same At: insertion order.
+	seq uint64
+	// Handler is called when the event fires.
+	Handler Handler
+	// Code, From, To and Ref are handler-defined.
+	Code     int
+	From, To int
+	Ref      uint64
+	// Payload is handler-defined; it must not be mutated after scheduling.
+	Payload any
+}
+
+// Limits bound a run. A zero field means "no limit" for that dimension,
+// except that a World always has an event limit (DefaultMaxEvents) so that no
+// run loops forever.
+type Limits struct {
+	// MaxTime ends the run when the next event would fire after it.
+	MaxTime time.Duration
+	// MaxEvents ends the run after this many events have fired.
+	MaxEvents uint64
+}
+
+// DefaultMaxEvents bounds runs whose Limits leave MaxEvents at zero.
+const DefaultMaxEvents = 50_000_000
+
+// StopReason says why Run returned.
+type StopReason string
+
+const (
+	StopTimeLimit  StopReason = "time limit"
+	StopEventLimit StopReason = "event limit"
+	StopQuiescent  StopReason = "no events left"
+)
+
+// World is one simulated universe. Create it with New.
+type World struct {
+	seed  uint64
+	now   time.Duration
+	seq   uint64
+	queue eventQueue
+	// current is the event being handled.
+	current Event
+	limits  Limits
+	events  uint64
+
+	stopped    bool
+	stopReason StopReason
+
+	fingerprint uint64
+	tracing     bool
+	trace       []Record
+}
+
+// New returns a World for seed with the given limits.
+func New(seed uint64, limits Limits) *World {
+	if limits.MaxEvents == 0 {
+		limits.MaxEvents = DefaultMaxEvents
+	}
+	return &World{seed: seed, limits: limits, fingerprint: fnvOffset}
+}
+
+// Seed is the seed this World was built from.
+func (w *World) Seed() uint64 { return w.seed }
+
+// Now is the simulated time since the World began.
+func (w *World) Now() time.Duration { return w.now }
+
+// Events is the number of events fired so far.
+func (w *World) Events() uint64 { return w.events }
+
+// Limits returns the run limits.
+func (w *World) Limits() Limits { return w.limits }
+
+// Stream returns a random stream for the named consumer, derived from the
+// seed and the name only, so that one consumer's draws never shift another's.
+// Ask once per consumer and keep the stream.
+func (w *World) Stream(name string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return rand.New(rand.NewPCG(w.seed, h.Sum64()))
+}
+
+// Schedule queues e to fire after delay (clamped at zero) from now.
+func (w *World) Schedule(delay time.Duration, e Event) {
+	if delay < 0 {
+		delay = 0
+	}
+	e.At = w.now + delay
+	w.seq++
+	e.seq = w.seq
+	w.queue.push(e)
+}
+
+// Pending is the number of queued events.
+func (w *World) Pending() int { return len(w.queue) }
+
+// Stop ends the run after the current event, with reason.
+func (w *World) Stop(reason StopReason) {
+	if w.stopped {
+		return
+	}
+	w.stopped = true
+	w.stopReason = reason
+}
+
+// Stopped reports whether Stop was called or a limit was reached.
+func (w *World) Stopped() bool { return w.stopped }
+
+// Run fires events in (time, sequence) order until the queue is empty, a
+// limit is reached or a handler calls Stop, and says why it stopped.
+func (w *World) Run() StopReason {
+	for w.Step() {
+	}
+	return w.stopReason
+}
+
+// Step fires the next event and reports whether the run goes on: false once
+// the queue is empty, a limit is reached or Stop was called.
+func (w *World) Step() bool {
+	if w.stopped {
+		return false
+	}
+	if len(w.queue) == 0 {
+		w.Stop(StopQuiescent)
+		return false
+	}
+	if w.limits.MaxTime > 0 && w.queue[0].At > w.limits.MaxTime {
+		w.now = w.limits.MaxTime
+		w.Stop(StopTimeLimit)
+		return false
+	}
+	if w.events >= w.limits.MaxEvents {
+		w.Stop(StopEventLimit)
+		return false
+	}
+	// The event is handed over through a field of the World so that taking
+	// its address does not allocate.
+	w.current = w.queue.pop()
+	e := &w.current
+	if e.At < w.now {
+		panic(fmt.Sprintf("sim: event at %v fires before now %v", e.At, w.now))
+	}
+	w.now = e.At
+	w.events++
+	e.Handler.Handle(e)
+	return !w.stopped
+}
+
+// eventQueue is a binary min-heap of events by (At, seq), kept by value so
+// that scheduling allocates nothing once the slice has grown.
+type eventQueue []Event
+
+func (q eventQueue) less(i, j int) bool {
+	if q[i].At != q[j].At {
+		return q[i].At < q[j].At
+	}
+	return q[i].seq < q[j].seq
+}
+
+func (q *eventQueue) push(e Event) {
+	*q = append(*q, e)
+	h := *q
+	i := len(h) - 1
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !h.less(i, parent) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
+	}
+}
+
+func (q *eventQueue) pop() Event {
+	h := *q
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h[last] = Event{} // drop references for the garbage collector
+	h = h[:last]
+	i := 0
+	for {
+		left := 2*i + 1
+		if left >= len(h) {
+			break
+		}
+		smallest := left
+		if right := left + 1; right < len(h) && h.less(right, left) {
+			smallest = right
+		}
+		if !h.less(smallest, i) {
+			break
+		}
+		h[i], h[smallest] = h[smallest], h[i]
+		i = smallest
+	}
+	*q = h
+	return top
+}
