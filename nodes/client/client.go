@@ -84,6 +84,8 @@ type Client struct {
 	target nodes.ID
 	// timeout is the pending timeout of the operation in flight.
 	timeout nodes.TimerID
+	// timeouts counts the timeouts of the operation in flight.
+	timeouts int
 	// lastRead remembers the last value seen per key, to give CAS a
 	// plausible expected value.
 	lastRead map[string]string
@@ -119,7 +121,12 @@ func (c *Client) Timer(t nodes.Timer) {
 		c.issue()
 	case timerTimeout:
 		if c.busy && t.Arg == c.seq {
-			c.target = c.nextServer(c.target)
+			// One lost message is likelier than a lost leader: retry the
+			// same server once before moving on.
+			c.timeouts++
+			if c.timeouts%2 == 0 {
+				c.target = c.nextServer(c.target)
+			}
 			c.send()
 		}
 	case timerBackoff:
@@ -134,6 +141,7 @@ func (c *Client) issue() {
 	c.seq++
 	c.current = Op{Client: c.env.Self(), Cmd: c.draw(), Call: c.env.Now()}
 	c.busy = true
+	c.timeouts = 0
 	c.send()
 }
 

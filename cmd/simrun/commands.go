@@ -1,0 +1,171 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/consim/consim/scenarios"
+	"github.com/consim/consim/sim"
+)
+
+// errHelp means -h was asked for and the usage printed: exit 0.
+var errHelp = errors.New("help")
+
+// newFlagSet returns a flag set whose parse errors become usage errors.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parse parses args and turns flag errors into usage errors.
+func parse(fs *flag.FlagSet, args []string, out io.Writer) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+			fmt.Fprintf(out, "usage of simrun %s:\n", fs.Name())
+			fs.PrintDefaults()
+			return errHelp
+		}
+		return usagef("%s: %v", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+func runCommand(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := newFlagSet("run", stderr)
+	protocol := fs.String("protocol", "raft", "protocol: "+strings.Join(scenarios.ProtocolNames(), ", "))
+	scenarioName := fs.String("scenario", "steady", "named scenario (see simrun list)")
+	seedText := fs.String("seed", "1", "seed (a non-negative integer)")
+	jsonOut := fs.Bool("json", false, "print one JSON object instead of the summary")
+	tracePath := fs.String("trace", "", "write every event as JSON lines to this file")
+	if err := parse(fs, args, stdout); err != nil {
+		return exitUsage, err
+	}
+	seed, err := strconv.ParseUint(*seedText, 10, 64)
+	if err != nil {
+		return exitUsage, usagef("run: --seed %q is not a non-negative integer", *seedText)
+	}
+	if _, err := scenarios.LookupProtocol(*protocol); err != nil {
+		return exitUsage, usagef("run: --protocol: %v", err)
+	}
+	s, err := scenarios.Named(*scenarioName)
+	if err != nil {
+		return exitUsage, usagef("run: --scenario: %v", err)
+	}
+	res, err := scenarios.Run(s, scenarios.Options{Protocol: *protocol, Seed: seed, Trace: *tracePath != ""})
+	if err != nil {
+		return exitUsage, err
+	}
+	if *jsonOut {
+		if err := json.NewEncoder(stdout).Encode(res); err != nil {
+			return exitUsage, err
+		}
+	} else {
+		printSummary(stdout, res)
+	}
+	if *tracePath != "" {
+		if err := writeTrace(*tracePath, res.Trace); err != nil {
+			return exitUsage, fmt.Errorf("run: --trace: %w", err)
+		}
+		if !*jsonOut {
+			fmt.Fprintf(stdout, "  trace          %s (%d events)\n", *tracePath, len(res.Trace))
+		}
+	}
+	if res.Failed() {
+		return exitViolation, nil
+	}
+	return exitOK, nil
+}
+
+func writeTrace(path string, records []sim.Record) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := sim.WriteTrace(f, records); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func printSummary(out io.Writer, r scenarios.Result) {
+	fmt.Fprintf(out, "consim: protocol=%s scenario=%s seed=%d\n", r.Protocol, r.Scenario, r.Seed)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  events\t%d (%s)\n", r.Events, r.Stop)
+	fmt.Fprintf(tw, "  simulated\t%v (%.0fx real time)\n", r.SimTime, float64(r.SimTime)/float64(max(r.WallTime, 1)))
+	fmt.Fprintf(tw, "  ops\t%d ok, %d unknown (latency p50 %v, p99 %v)\n", r.OpsOK, r.OpsUnknown, r.LatencyP50, r.LatencyP99)
+	fmt.Fprintf(tw, "  committed\t%d entries\n", r.Committed)
+	fmt.Fprintf(tw, "  leader changes\t%d\n", r.LeaderChanges)
+	fmt.Fprintf(tw, "  network\tsent %d, delivered %d, dropped %d, duplicated %d\n",
+		r.Network.Sent, r.Network.Delivered, r.Network.Dropped, r.Network.Duplicated)
+	fmt.Fprintf(tw, "  fingerprint\t%s\n", r.Fingerprint)
+	fmt.Fprintf(tw, "  verdict\t%s\n", r.Verdict)
+	tw.Flush()
+	for _, v := range r.Violations {
+		fmt.Fprintf(out, "  violation: %v\n", v)
+	}
+	if r.Failed() {
+		fmt.Fprintf(out, "reproduce with: %s\n", r.ReproduceCommand())
+	}
+}
+
+func listCommand(args []string, out io.Writer) error {
+	fs := newFlagSet("list", out)
+	if err := parse(fs, args, out); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "scenarios:")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	for _, name := range scenarios.Names() {
+		s, _ := scenarios.Named(name)
+		fmt.Fprintf(tw, "  %s\t%s\n", name, s.Description)
+	}
+	tw.Flush()
+	fmt.Fprintln(out, "protocols:")
+	for _, name := range scenarios.ProtocolNames() {
+		p, _ := scenarios.LookupProtocol(name)
+		fmt.Fprintf(tw, "  %s\t%s\n", name, p.Description)
+	}
+	tw.Flush()
+	return nil
+}
+
+func sweepCommand(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := newFlagSet("sweep", stderr)
+	protocolList := fs.String("protocol", "raft", "comma-separated protocols: "+strings.Join(scenarios.ProtocolNames(), ", "))
+	scenarioName := fs.String("scenario", "all", "named scenario, or all")
+	seedsText := fs.String("seeds", "1:100", "seed range A:B (inclusive)")
+	workers := fs.Int("workers", runtime.NumCPU(), "parallel workers (one World each)")
+	jsonOut := fs.Bool("json", false, "print one JSON object per run, a line each")
+	if err := parse(fs, args, stdout); err != nil {
+		return exitUsage, err
+	}
+	plan, err := newSweepPlan(*protocolList, *scenarioName, *seedsText, *workers)
+	if err != nil {
+		return exitUsage, err
+	}
+	return plan.execute(stdout, *jsonOut)
+}
+
+func defaultSweep(stdout, stderr io.Writer) (int, error) {
+	plan, err := newSweepPlan(strings.Join(scenarios.ProtocolNames(), ","), "all", "1:20", runtime.NumCPU())
+	if err != nil {
+		return exitUsage, err
+	}
+	fmt.Fprintf(stdout, "consim default sweep: every scenario, protocols %s, seeds 1:20 (see simrun -h)\n",
+		strings.Join(plan.protocols, ","))
+	return plan.execute(stdout, false)
+}

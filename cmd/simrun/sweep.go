@@ -1,0 +1,227 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/consim/consim/scenarios"
+)
+
+// sweepPlan is a validated sweep: every protocol × scenario × seed.
+type sweepPlan struct {
+	protocols []string
+	scenarios []scenarios.Scenario
+	first     uint64
+	last      uint64
+	workers   int
+}
+
+// maxSweepRuns bounds one sweep so that a typo cannot queue billions of runs.
+const maxSweepRuns = 100_000_000
+
+func newSweepPlan(protocolList, scenarioName, seedsText string, workers int) (sweepPlan, error) {
+	var p sweepPlan
+	for _, name := range strings.Split(protocolList, ",") {
+		name = strings.TrimSpace(name)
+		if _, err := scenarios.LookupProtocol(name); err != nil {
+			return p, usagef("sweep: --protocol: %v", err)
+		}
+		if !slices.Contains(p.protocols, name) {
+			p.protocols = append(p.protocols, name)
+		}
+	}
+	names := []string{scenarioName}
+	if scenarioName == "all" {
+		names = scenarios.Names()
+	}
+	for _, name := range names {
+		s, err := scenarios.Named(name)
+		if err != nil {
+			return p, usagef("sweep: --scenario: %v", err)
+		}
+		p.scenarios = append(p.scenarios, s)
+	}
+	first, last, err := parseSeedRange(seedsText)
+	if err != nil {
+		return p, usagef("sweep: --seeds: %v", err)
+	}
+	p.first, p.last = first, last
+	if workers < 1 {
+		return p, usagef("sweep: --workers: %d, need at least 1", workers)
+	}
+	p.workers = workers
+	if runs := (last - first + 1) * uint64(len(p.protocols)*len(p.scenarios)); runs > maxSweepRuns || last-first+1 > maxSweepRuns {
+		return p, usagef("sweep: --seeds: %s makes more than %d runs", seedsText, maxSweepRuns)
+	}
+	return p, nil
+}
+
+// parseSeedRange parses "A:B" (inclusive, A <= B) or a single seed "A".
+func parseSeedRange(text string) (uint64, uint64, error) {
+	a, b, found := strings.Cut(text, ":")
+	if !found {
+		b = a
+	}
+	first, err := strconv.ParseUint(a, 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%q: start %q is not a non-negative integer", text, a)
+	}
+	last, err := strconv.ParseUint(b, 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%q: end %q is not a non-negative integer", text, b)
+	}
+	if last < first {
+		return 0, 0, fmt.Errorf("%q: end %d is before start %d", text, last, first)
+	}
+	return first, last, nil
+}
+
+type sweepJob struct {
+	protocol string
+	scenario scenarios.Scenario
+	seed     uint64
+}
+
+func (p sweepPlan) jobs() []sweepJob {
+	var jobs []sweepJob
+	for _, s := range p.scenarios {
+		for _, proto := range p.protocols {
+			for seed := p.first; ; seed++ {
+				jobs = append(jobs, sweepJob{proto, s, seed})
+				if seed == p.last {
+					break
+				}
+			}
+		}
+	}
+	return jobs
+}
+
+// execute runs every job on the plan's workers, one World per goroutine, and
+// prints the results in job order whatever order they finish in.
+func (p sweepPlan) execute(out io.Writer, jsonOut bool) (int, error) {
+	jobs := p.jobs()
+	results := make([]scenarios.Result, len(jobs))
+	errs := make([]error, len(jobs))
+	started := time.Now()
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(p.workers, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				j := jobs[i]
+				results[i], errs[i] = scenarios.Run(j.scenario, scenarios.Options{Protocol: j.protocol, Seed: j.seed})
+				results[i].Shed()
+			}
+		}()
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	wall := time.Since(started)
+	for _, err := range errs {
+		if err != nil {
+			return exitUsage, err
+		}
+	}
+	if jsonOut {
+		enc := json.NewEncoder(out)
+		for _, r := range results {
+			if err := enc.Encode(r); err != nil {
+				return exitUsage, err
+			}
+		}
+	} else {
+		printSweep(out, p, results, wall)
+	}
+	for _, r := range results {
+		if r.Failed() {
+			return exitViolation, nil
+		}
+	}
+	return exitOK, nil
+}
+
+// row aggregates the runs of one protocol on one scenario.
+type row struct {
+	protocol, scenario string
+	runs, failed       int
+	opsOK, opsUnknown  int
+	committed          uint64
+	messages           uint64
+	leaderChanges      int
+	events             uint64
+	wall               time.Duration
+	latencies          []time.Duration
+}
+
+func printSweep(out io.Writer, p sweepPlan, results []scenarios.Result, wall time.Duration) {
+	var rows []*row
+	index := map[string]*row{}
+	var failures []scenarios.Result
+	var events uint64
+	for _, r := range results {
+		key := r.Scenario + "/" + r.Protocol
+		agg := index[key]
+		if agg == nil {
+			agg = &row{protocol: r.Protocol, scenario: r.Scenario}
+			index[key] = agg
+			rows = append(rows, agg)
+		}
+		agg.runs++
+		if r.Failed() {
+			agg.failed++
+			failures = append(failures, r)
+		}
+		agg.opsOK += r.OpsOK
+		agg.opsUnknown += r.OpsUnknown
+		agg.committed += r.Committed
+		agg.messages += r.Network.Sent
+		agg.leaderChanges += r.LeaderChanges
+		agg.events += r.Events
+		agg.wall += r.WallTime
+		agg.latencies = append(agg.latencies, r.LatencyP50)
+		events += r.Events
+	}
+	fmt.Fprintf(out, "sweep: seeds %d:%d, %d runs on %d workers in %v (%.1f seeds/s, %.2fM events/s)\n",
+		p.first, p.last, len(results), p.workers, wall.Round(time.Millisecond),
+		float64(len(results))/wall.Seconds(), float64(events)/wall.Seconds()/1e6)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tprotocol\truns\tfailed\tops ok/run\tunknown/run\tp50 latency\tmsgs/commit\tleader changes/run\tevents/s\t")
+	for _, a := range rows {
+		slices.Sort(a.latencies)
+		n := float64(a.runs)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%.1f\t%v\t%.1f\t%.1f\t%.2fM\t\n",
+			a.scenario, a.protocol, a.runs, a.failed, float64(a.opsOK)/n, float64(a.opsUnknown)/n,
+			a.latencies[len(a.latencies)/2].Round(10*time.Microsecond),
+			float64(a.messages)/float64(max(a.committed, 1)), float64(a.leaderChanges)/n,
+			float64(a.events)/a.wall.Seconds()/1e6)
+	}
+	tw.Flush()
+	if len(failures) == 0 {
+		fmt.Fprintln(out, "verdict: ok, no violation")
+		return
+	}
+	fmt.Fprintf(out, "verdict: %d failing runs\n", len(failures))
+	for _, r := range failures {
+		first := ""
+		if len(r.Violations) > 0 {
+			first = r.Violations[0].String()
+			if i := strings.IndexByte(first, '\n'); i >= 0 {
+				first = first[:i]
+			}
+		}
+		fmt.Fprintf(out, "  FAIL %s seed %d: %s: %s\n    reproduce: %s\n", r.Scenario, r.Seed, r.Verdict, first, r.ReproduceCommand())
+	}
+}

@@ -1,0 +1,77 @@
+package raft
+
+import (
+	"fmt"
+
+	"github.com/consim/consim/nodes"
+	"github.com/consim/consim/nodes/kv"
+)
+
+// wait is a client request a leader appended and will answer once applied.
+type wait struct {
+	// index is where the command was appended.
+	index uint64
+	// to is the client to answer; client and seq identify the command.
+	to     nodes.ID
+	client nodes.ID
+	seq    uint64
+}
+
+// handleRequest serves a client command. Every command, reads included, goes
+// through the log, which makes reads linearizable. A non-leader answers
+// ErrNotLeader with the leader of its term if it knows it.
+func (n *Node) handleRequest(from nodes.ID, m kv.Request) {
+	if n.role != nodes.RoleLeader {
+		n.send(from, kv.Reply{Client: m.Cmd.Client, Seq: m.Cmd.Seq, Err: kv.ErrNotLeader, Leader: n.leader})
+		return
+	}
+	if n.waiting(m.Cmd) {
+		return // a retry of a command already in the log; one answer will do
+	}
+	index := n.appendLocal(m.Cmd)
+	n.waits = append(n.waits, wait{index: index, to: from, client: m.Cmd.Client, seq: m.Cmd.Seq})
+	n.persist()
+	n.broadcastAppend(false)
+	n.maybeCommit()
+}
+
+// waiting reports whether cmd is already appended and awaiting its answer.
+func (n *Node) waiting(cmd kv.Command) bool {
+	for _, w := range n.waits {
+		if w.client == cmd.Client && w.seq == cmd.Seq {
+			return true
+		}
+	}
+	return false
+}
+
+// applyCommitted applies the durable committed entries not yet applied, in
+// index order, reporting each and answering the clients waiting for them.
+func (n *Node) applyCommitted() {
+	if n.hardDirty {
+		panic(fmt.Sprintf("raft: node %v applying before commit(%d) is durable", n.self, n.commit))
+	}
+	if n.commit > n.log.lastIndex() {
+		panic(fmt.Sprintf("raft: node %v commit(%d) is out of range [lastIndex(%d)]", n.self, n.commit, n.log.lastIndex()))
+	}
+	for n.applied < n.commit {
+		n.applied++
+		cmd := n.log.entry(n.applied).Cmd
+		result, outcome := n.sm.Apply(cmd)
+		n.env.Observe(kv.AppliedFact{Index: n.applied, Cmd: cmd})
+		n.answer(n.applied, cmd, result, outcome)
+	}
+}
+
+// answer replies to the client waiting at index, if the command applied
+// there is the one it waits for (else the log was overwritten and the client
+// retries). A Stale command gets no answer: its client has moved on.
+func (n *Node) answer(index uint64, cmd kv.Command, result kv.Result, outcome kv.Outcome) {
+	for len(n.waits) > 0 && n.waits[0].index <= index {
+		w := n.waits[0]
+		n.waits = n.waits[1:]
+		if w.index == index && w.client == cmd.Client && w.seq == cmd.Seq && outcome != kv.Stale {
+			n.send(w.to, kv.Reply{Client: cmd.Client, Seq: cmd.Seq, Result: result, Leader: n.self})
+		}
+	}
+}

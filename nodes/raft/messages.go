@@ -1,0 +1,124 @@
+package raft
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The four Raft RPCs of Figure 2, as one-way messages. Every message carries
+// the sender's term; a receiver that sees a higher term adopts it and becomes
+// follower before handling the message (§5.1). The sender is the nodes.ID the
+// message came from, so candidateId and leaderId are not repeated here.
+//
+// Messages are values that nobody mutates after Send: the network may deliver
+// one twice. An AppendEntries' Entries slice shares memory with the leader's
+// log, which is therefore never overwritten in place (see raftLog.truncate);
+// receivers copy entries into their own log.
+
+// RequestVote asks for a vote in Term (§5.2, Figure 2 "RequestVote RPC").
+type RequestVote struct {
+	Term uint64
+	// LastLogIndex and LastLogTerm describe the candidate's last log entry,
+	// for the voter's up-to-date check (§5.4.1).
+	LastLogIndex uint64
+	LastLogTerm  uint64
+}
+
+// RequestVoteReply answers a RequestVote.
+type RequestVoteReply struct {
+	// Term is the voter's current term, for the candidate to update itself.
+	Term    uint64
+	Granted bool
+}
+
+// AppendEntries replicates log entries and serves as heartbeat (§5.3,
+// Figure 2 "AppendEntries RPC").
+type AppendEntries struct {
+	Term uint64
+	// PrevLogIndex and PrevLogTerm name the entry just before Entries, for
+	// the follower's consistency check (§5.3).
+	PrevLogIndex uint64
+	PrevLogTerm  uint64
+	// Entries are the entries at PrevLogIndex+1, ...; empty for a
+	// heartbeat. Never written to after Send.
+	Entries []Entry
+	// LeaderCommit is the leader's commit index.
+	LeaderCommit uint64
+}
+
+// AppendEntriesReply answers an AppendEntries.
+type AppendEntriesReply struct {
+	// Term is the follower's current term, for the leader to update itself.
+	Term    uint64
+	Success bool
+	// Index is, on success, the index of the last entry the follower now
+	// knows matches the leader's log (PrevLogIndex + len(Entries)); on
+	// reject, the PrevLogIndex that failed the consistency check.
+	Index uint64
+	// ConflictTerm and ConflictIndex are the fast-backtracking hint of a
+	// reject (§5.3, end; MIT 6.824 style): the term of the follower's
+	// entry at PrevLogIndex and the first index the follower holds of that
+	// term. ConflictTerm is 0 when the follower's log is too short to hold
+	// PrevLogIndex.
+	ConflictTerm  uint64
+	ConflictIndex uint64
+	// LastIndex is the follower's last log index.
+	LastIndex uint64
+}
+
+func (RequestVote) Kind() string        { return "raft.vote" }
+func (RequestVoteReply) Kind() string   { return "raft.vote-reply" }
+func (AppendEntries) Kind() string      { return "raft.append" }
+func (AppendEntriesReply) Kind() string { return "raft.append-reply" }
+
+func (m RequestVote) String() string {
+	return fmt.Sprintf("vote t%d last=%d@t%d", m.Term, m.LastLogIndex, m.LastLogTerm)
+}
+
+func (m RequestVoteReply) String() string {
+	if m.Granted {
+		return fmt.Sprintf("vote-reply t%d granted", m.Term)
+	}
+	return fmt.Sprintf("vote-reply t%d refused", m.Term)
+}
+
+// maxEntriesShown bounds how many entries AppendEntries.String prints.
+const maxEntriesShown = 4
+
+func (m AppendEntries) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "append t%d prev=%d@t%d commit=%d entries=%d", m.Term, m.PrevLogIndex, m.PrevLogTerm,
+		m.LeaderCommit, len(m.Entries))
+	if len(m.Entries) > 0 {
+		shown := m.Entries[:min(len(m.Entries), maxEntriesShown)]
+		fmt.Fprintf(&b, " %v", shown)
+		if len(shown) < len(m.Entries) {
+			b.WriteString("...")
+		}
+	}
+	return b.String()
+}
+
+func (m AppendEntriesReply) String() string {
+	if m.Success {
+		return fmt.Sprintf("append-reply t%d ok index=%d", m.Term, m.Index)
+	}
+	return fmt.Sprintf("append-reply t%d reject index=%d conflict=%d@t%d last=%d",
+		m.Term, m.Index, m.ConflictIndex, m.ConflictTerm, m.LastIndex)
+}
+
+// messageTerm returns the term a Raft message carries, or false for any
+// other message.
+func messageTerm(m any) (uint64, bool) {
+	switch m := m.(type) {
+	case RequestVote:
+		return m.Term, true
+	case RequestVoteReply:
+		return m.Term, true
+	case AppendEntries:
+		return m.Term, true
+	case AppendEntriesReply:
+		return m.Term, true
+	}
+	return 0, false
+}

@@ -1,0 +1,84 @@
+package raft
+
+import "github.com/consim/consim/nodes"
+
+// compactSlack is how many records beyond the log's length the storage may
+// hold before it is compacted into two records (see maybeCompact).
+const compactSlack = 64
+
+// persist makes every change since the last Sync durable (see sync); it
+// writes nothing when nothing changed. A leader then counts its whole log as
+// replicated on itself: its own entries count only once durable (§5.4.2).
+func (n *Node) persist() {
+	if n.logDirty || n.hardDirty {
+		n.sync()
+	}
+	if n.role == nodes.RoleLeader {
+		n.progress[n.selfSlot].match = n.log.lastIndex()
+	}
+}
+
+// sync appends the changes as records (the log record first, so that a
+// durable commit index never exceeds the durable log), syncs, and only then
+// reports them to the checkers as LogFact and HardStateFact.
+func (n *Node) sync() {
+	st := n.env.Storage()
+	logDirty, hardDirty, from := n.logDirty, n.hardDirty, n.logDirtyFrom
+	if logDirty {
+		st.Append(encodeLog(from, n.log.from(from)))
+	}
+	if hardDirty {
+		st.Append(encodeHardState(n.hardState()))
+	}
+	st.Sync()
+	n.logDirty, n.hardDirty = false, false
+	if logDirty {
+		n.env.Observe(LogFact{After: from, Entries: n.log.from(from)})
+	}
+	if hardDirty {
+		n.env.Observe(n.hardStateFact())
+	}
+	n.maybeCompact(false)
+}
+
+// markLogDirty notes that the log changed after its first `from` entries.
+func (n *Node) markLogDirty(from uint64) {
+	if !n.logDirty || from < n.logDirtyFrom {
+		n.logDirtyFrom = from
+	}
+	n.logDirty = true
+}
+
+func (n *Node) hardState() hardState {
+	return hardState{term: n.term, vote: n.vote, commit: n.commit}
+}
+
+func (n *Node) hardStateFact() HardStateFact {
+	return HardStateFact{Term: n.term, Vote: n.vote, Commit: n.commit}
+}
+
+// maybeCompact rewrites the storage as two records when it has grown well
+// beyond the log, or when force is set (after a torn write, so that nothing
+// is appended after a bad record). Only durable state may be compacted.
+func (n *Node) maybeCompact(force bool) {
+	if n.logDirty || n.hardDirty {
+		panic("raft: compacting unsynced state")
+	}
+	st := n.env.Storage()
+	if !force && uint64(len(st.Records())) <= compactSlack+n.log.lastIndex() {
+		return
+	}
+	st.Replace(compacted(n.hardState(), n.log.from(0)))
+}
+
+// restore rebuilds the durable state from storage, reports it, and re-applies
+// the committed entries to the fresh state machine.
+func (n *Node) restore() {
+	d := replay(n.env.Storage().Records())
+	n.term, n.vote, n.commit = d.hard.term, d.hard.vote, d.hard.commit
+	n.log = d.log
+	n.maybeCompact(d.torn)
+	n.env.Observe(LogFact{After: 0, Entries: n.log.from(0)})
+	n.env.Observe(n.hardStateFact())
+	n.applyCommitted()
+}

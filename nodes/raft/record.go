@@ -1,0 +1,210 @@
+package raft
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+
+	"github.com/consim/consim/nodes"
+	"github.com/consim/consim/nodes/kv"
+)
+
+// A node's Storage holds a write-ahead log of records. Each record is
+//
+//	kind:byte body crc:uint32 (little-endian IEEE CRC-32 of kind and body)
+//
+// with two kinds of body (numbers are unsigned varints, kv.AppendUvarint):
+//
+//	recordLog:       after count {term command}*count
+//	recordHardState: term vote commit
+//
+// A recordLog says "the log is now its first `after` entries followed by
+// these": an append when after is the old length, a truncation and append
+// when it is less, a pure truncation when count is 0; it has exactly the
+// meaning of a LogFact. A recordHardState holds the whole Figure 2
+// persistent state other than the log, plus the commit index (as etcd's
+// HardState). A command is encoded by kv.AppendCommand.
+//
+// Replay applies the records in order. A record that fails its checksum or
+// does not decode is a torn write if it is the last one, and is dropped; a bad
+// record anywhere else is a corrupt disk and panics. A compacted disk
+// (Storage.Replace) is one recordLog with after = 0 and one recordHardState.
+
+const (
+	recordLog       byte = 1
+	recordHardState byte = 2
+)
+
+// crcSize is the length of a record's checksum trailer.
+const crcSize = 4
+
+// errCorruptRecord reports a record that cannot be replayed.
+var errCorruptRecord = errors.New("raft: corrupt storage record")
+
+// hardState is the durable state of Figure 2 other than the log, plus the
+// commit index (persisted like etcd's HardState.Commit so that it never goes
+// backwards across restarts).
+type hardState struct {
+	term   uint64
+	vote   nodes.ID
+	commit uint64
+}
+
+func encodeHardState(hs hardState) []byte {
+	buf := make([]byte, 0, 1+3*binary.MaxVarintLen64+crcSize)
+	buf = append(buf, recordHardState)
+	buf = kv.AppendUvarint(buf, hs.term)
+	buf = kv.AppendUvarint(buf, uint64(hs.vote))
+	buf = kv.AppendUvarint(buf, hs.commit)
+	return seal(buf)
+}
+
+func encodeLog(after uint64, entries []Entry) []byte {
+	buf := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(entries)*24+crcSize)
+	buf = append(buf, recordLog)
+	buf = kv.AppendUvarint(buf, after)
+	buf = kv.AppendUvarint(buf, uint64(len(entries)))
+	for _, e := range entries {
+		buf = kv.AppendUvarint(buf, e.Term)
+		buf = kv.AppendCommand(buf, e.Cmd)
+	}
+	return seal(buf)
+}
+
+// seal appends the checksum of buf.
+func seal(buf []byte) []byte {
+	return binary.LittleEndian.AppendUint32(buf, crc32.ChecksumIEEE(buf))
+}
+
+// unseal checks a record's checksum and returns its kind and body.
+func unseal(rec []byte) (byte, []byte, error) {
+	if len(rec) < 1+crcSize {
+		return 0, nil, errCorruptRecord
+	}
+	n := len(rec) - crcSize
+	if crc32.ChecksumIEEE(rec[:n]) != binary.LittleEndian.Uint32(rec[n:]) {
+		return 0, nil, errCorruptRecord
+	}
+	return rec[0], rec[1:n], nil
+}
+
+// durableState is what replaying a node's records recovers.
+type durableState struct {
+	hard hardState
+	log  raftLog
+	// torn is whether the last record was torn and dropped; the disk then
+	// needs rewriting before anything is appended after it.
+	torn bool
+}
+
+// replay rebuilds the durable state from records.
+func replay(records [][]byte) durableState {
+	var d durableState
+	for i, rec := range records {
+		err := d.apply(rec)
+		if err == nil {
+			continue
+		}
+		if i != len(records)-1 {
+			panic(fmt.Sprintf("raft: storage record %d of %d: %v", i, len(records), err))
+		}
+		d.torn = true
+	}
+	if d.hard.commit > d.log.lastIndex() {
+		panic(fmt.Sprintf("raft: recovered commit(%d) is out of range [lastIndex(%d)]", d.hard.commit, d.log.lastIndex()))
+	}
+	return d
+}
+
+// apply replays one record onto d; on error d is unchanged.
+func (d *durableState) apply(rec []byte) error {
+	kind, body, err := unseal(rec)
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case recordHardState:
+		return d.applyHardState(body)
+	case recordLog:
+		return d.applyLog(body)
+	}
+	return fmt.Errorf("%w: unknown kind %d", errCorruptRecord, kind)
+}
+
+func (d *durableState) applyHardState(body []byte) error {
+	var hs hardState
+	var vote uint64
+	var err error
+	if hs.term, body, err = kv.ReadUvarint(body); err != nil {
+		return err
+	}
+	if vote, body, err = kv.ReadUvarint(body); err != nil {
+		return err
+	}
+	if hs.commit, body, err = kv.ReadUvarint(body); err != nil {
+		return err
+	}
+	if len(body) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes in hard state", errCorruptRecord, len(body))
+	}
+	hs.vote = nodes.ID(vote)
+	if hs.term < d.hard.term || hs.commit < d.hard.commit {
+		return fmt.Errorf("%w: hard state term %d commit %d after term %d commit %d",
+			errCorruptRecord, hs.term, hs.commit, d.hard.term, d.hard.commit)
+	}
+	d.hard = hs
+	return nil
+}
+
+func (d *durableState) applyLog(body []byte) error {
+	after, entries, err := decodeLog(body)
+	if err != nil {
+		return err
+	}
+	if after > d.log.lastIndex() {
+		return fmt.Errorf("%w: log record after %d beyond lastIndex %d", errCorruptRecord, after, d.log.lastIndex())
+	}
+	prev := d.log.term(after)
+	for _, e := range entries {
+		if e.Term < prev {
+			return fmt.Errorf("%w: log record term %d after term %d", errCorruptRecord, e.Term, prev)
+		}
+		prev = e.Term
+	}
+	d.log.truncate(after)
+	d.log.append(entries...)
+	return nil
+}
+
+func decodeLog(body []byte) (uint64, []Entry, error) {
+	after, body, err := kv.ReadUvarint(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	count, body, err := kv.ReadUvarint(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	if count > uint64(len(body)) { // every entry takes at least one byte
+		return 0, nil, fmt.Errorf("%w: %d entries in %d bytes", errCorruptRecord, count, len(body))
+	}
+	entries := make([]Entry, count)
+	for i := range entries {
+		if entries[i].Term, body, err = kv.ReadUvarint(body); err != nil {
+			return 0, nil, err
+		}
+		if entries[i].Cmd, body, err = kv.DecodeCommand(body); err != nil {
+			return 0, nil, err
+		}
+	}
+	if len(body) != 0 {
+		return 0, nil, fmt.Errorf("%w: %d trailing bytes in log record", errCorruptRecord, len(body))
+	}
+	return after, entries, nil
+}
+
+// compacted returns the records of a compacted disk holding hs and entries.
+func compacted(hs hardState, entries []Entry) [][]byte {
+	return [][]byte{encodeLog(0, entries), encodeHardState(hs)}
+}

@@ -1,0 +1,60 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/consim/consim/checker"
+	"github.com/consim/consim/nodes"
+	"github.com/consim/consim/nodes/raft"
+)
+
+// Protocol is a consensus implementation the runner can simulate: how to
+// build its servers and which online checkers judge its facts.
+type Protocol struct {
+	Name        string
+	Description string
+	// NewServer returns the constructor of a fresh server node (called at
+	// boot and at every restart), or an error for options it cannot honour.
+	NewServer func(o Options) (func() nodes.Node, error)
+	// Checkers returns the protocol's own online checkers; the
+	// protocol-neutral ones are added by the runner.
+	Checkers func(servers []nodes.ID) []checker.Online
+}
+
+var protocols = []Protocol{
+	{
+		Name:        "raft",
+		Description: "Raft (Ongaro & Ousterhout, extended paper §5, Figure 2)",
+		NewServer: func(o Options) (func() nodes.Node, error) {
+			cfg := raft.DefaultConfig()
+			cfg.Bugs = o.RaftBugs
+			if err := cfg.Validate(); err != nil {
+				return nil, err
+			}
+			return func() nodes.Node { return raft.New(cfg) }, nil
+		},
+		Checkers: func(servers []nodes.ID) []checker.Online {
+			return []checker.Online{checker.NewRaft(servers)}
+		},
+	},
+}
+
+// ProtocolNames lists the protocols.
+func ProtocolNames() []string {
+	names := make([]string, len(protocols))
+	for i, p := range protocols {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// LookupProtocol finds a protocol by name.
+func LookupProtocol(name string) (Protocol, error) {
+	for _, p := range protocols {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return Protocol{}, fmt.Errorf("unknown protocol %q (known: %s)", name, strings.Join(ProtocolNames(), ", "))
+}

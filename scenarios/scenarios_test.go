@@ -1,0 +1,179 @@
+package scenarios
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/consim/consim/nodes"
+	"github.com/consim/consim/nodes/raft"
+)
+
+func TestEveryNamedScenarioIsValid(t *testing.T) {
+	for _, name := range Names() {
+		s, err := Named(name)
+		require.NoError(t, err)
+		assert.NoError(t, s.Validate(), name)
+		assert.NotEmpty(t, s.Description, name)
+	}
+	_, err := Named("nope")
+	assert.ErrorContains(t, err, `unknown scenario "nope"`)
+}
+
+func TestValidateNamesTheField(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(s *Scenario)
+		want   string
+	}{
+		{"servers", func(s *Scenario) { s.Servers = 0 }, "servers: 0"},
+		{"negative drop", func(s *Scenario) { s.Network.DropRate = -1 }, "network.drop_rate"},
+		{"keys", func(s *Scenario) { s.Workload.Keys = 0 }, "workload.keys"},
+		{"timeout", func(s *Scenario) { s.Workload.Timeout = 0 }, "workload.timeout"},
+		{"duration", func(s *Scenario) { s.Duration = 0 }, "duration"},
+		{"window too long", func(s *Scenario) { s.LivenessWindow = s.Duration }, "liveness_window"},
+		{"node outside", func(s *Scenario) { s.Faults = []Fault{{At: time.Second, Action: ActCrash, Node: 9}} }, "faults[0]: node: node 9 is outside the cluster 1..5"},
+		{"fault in liveness phase", func(s *Scenario) { s.Faults = []Fault{{At: 5 * time.Second, Action: ActHeal}} }, "faults[0]: at 5s is inside the liveness phase"},
+		{"unknown action", func(s *Scenario) { s.Faults = []Fault{{At: time.Second, Action: "explode"}} }, `unknown action "explode"`},
+		{"one group", func(s *Scenario) { s.Faults = []Fault{{At: time.Second, Action: ActPartition, Groups: [][]nodes.ID{{1, 2}}}} }, "at least two groups"},
+		{"cut to self", func(s *Scenario) { s.Faults = []Fault{{At: time.Second, Action: ActCut, From: 2, To: 2}} }, "from and to are both node 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := Base()
+			tt.mutate(&s)
+			assert.ErrorContains(t, s.Validate(), tt.want)
+			_, err := Run(s, Options{Protocol: "raft", Seed: 1})
+			assert.ErrorContains(t, err, tt.want, "Run refuses it too")
+		})
+	}
+}
+
+// fingerprints runs every scenario for seeds 1..seeds on `workers`
+// goroutines under GOMAXPROCS procs and returns the fingerprints by run.
+func fingerprints(t *testing.T, protocol string, seeds, workers, procs int) map[string]string {
+	t.Helper()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	type job struct {
+		scenario string
+		seed     uint64
+	}
+	jobs := make(chan job)
+	var mu sync.Mutex
+	out := map[string]string{}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				s, _ := Named(j.scenario)
+				res, err := Run(s, Options{Protocol: protocol, Seed: j.seed})
+				mu.Lock()
+				if err != nil {
+					t.Errorf("%s seed %d: %v", j.scenario, j.seed, err)
+				} else {
+					out[fmt.Sprintf("%s/%d", j.scenario, j.seed)] = res.Fingerprint + " " + res.Verdict
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, name := range Names() {
+		for seed := 1; seed <= seeds; seed++ {
+			jobs <- job{name, uint64(seed)}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return out
+}
+
+// TestDeterminism runs every scenario for 50 seeds twice, once with
+// GOMAXPROCS 1 and one worker, once with GOMAXPROCS 2 and two workers, and
+// requires identical fingerprints (and verdicts).
+func TestDeterminism(t *testing.T) {
+	for _, protocol := range ProtocolNames() {
+		t.Run(protocol, func(t *testing.T) {
+			seeds := 50
+			if testing.Short() {
+				seeds = 5
+			}
+			first := fingerprints(t, protocol, seeds, 1, 1)
+			second := fingerprints(t, protocol, seeds, 2, 2)
+			require.Len(t, first, seeds*len(Names()))
+			assert.Equal(t, first, second)
+			for run, fp := range first {
+				assert.Contains(t, fp, " ok", "run %s", run)
+			}
+		})
+	}
+}
+
+func TestSameSeedSameTrace(t *testing.T) {
+	s, _ := Named("swarm")
+	a, err := Run(s, Options{Protocol: "raft", Seed: 5, Trace: true})
+	require.NoError(t, err)
+	b, err := Run(s, Options{Protocol: "raft", Seed: 5, Trace: true})
+	require.NoError(t, err)
+	require.NotEmpty(t, a.Trace)
+	assert.Equal(t, a.Trace, b.Trace)
+	c, err := Run(s, Options{Protocol: "raft", Seed: 6})
+	require.NoError(t, err)
+	assert.NotEqual(t, a.Fingerprint, c.Fingerprint)
+	assert.Equal(t, a.Fingerprint, b.Fingerprint)
+}
+
+// TestBrokenRaftIsCaught runs deliberately broken Raft variants and
+// requires the checkers to catch each within a small seed budget.
+func TestBrokenRaftIsCaught(t *testing.T) {
+	tests := []struct {
+		name     string
+		bugs     raft.Bugs
+		scenario string
+		budget   int
+	}{
+		{"vote without log check", raft.Bugs{VoteWithoutLogCheck: true}, "swarm", 40},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Named(tt.scenario)
+			require.NoError(t, err)
+			for seed := 1; seed <= tt.budget; seed++ {
+				res, err := Run(s, Options{Protocol: "raft", Seed: uint64(seed), RaftBugs: tt.bugs})
+				require.NoError(t, err)
+				if res.Failed() {
+					require.NotEmpty(t, res.Violations)
+					t.Logf("caught at seed %d: %v", seed, res.Violations[0])
+					assert.NotEqual(t, "liveness", res.Verdict, "a safety bug is caught by a safety check")
+					return
+				}
+			}
+			t.Fatalf("not caught within %d seeds", tt.budget)
+		})
+	}
+}
+
+func TestFaultsShowInTheRun(t *testing.T) {
+	s, _ := Named("crash-restart")
+	res, err := Run(s, Options{Protocol: "raft", Seed: 2, Trace: true})
+	require.NoError(t, err)
+	crashes, restarts := 0, 0
+	for _, r := range res.Trace {
+		switch r.Kind.String() {
+		case "crash":
+			crashes++
+		case "restart":
+			restarts++
+		}
+	}
+	assert.Equal(t, 2, crashes)
+	assert.Equal(t, 2, restarts)
+	assert.GreaterOrEqual(t, res.LeaderChanges, 3, "each crash of the leader elects a new one")
+	assert.Positive(t, res.OpsOK)
+}
