@@ -44,6 +44,8 @@ type Timer struct {
 	Arg  uint64
 }
 
+func (t Timer) String() string { return fmt.Sprintf("timer kind=%d arg=%d", t.Kind, t.Arg) }
+
 // TimerID names a pending timer so that it can be cancelled.
 type TimerID uint64
 
