@@ -63,8 +63,8 @@ type Result struct {
 	// field that differs between two runs of the same seed.
 	WallTime time.Duration `json:"wall_ns"`
 
-	History        []client.Op                   `json:"-"`
-	Trace          []sim.Record                  `json:"-"`
+	History         []client.Op                   `json:"-"`
+	Trace           []sim.Record                  `json:"-"`
 	Linearizability checker.LinearizabilityResult `json:"-"`
 }
 

@@ -40,7 +40,9 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"node outside", func(s *Scenario) { s.Faults = []Fault{{At: time.Second, Action: ActCrash, Node: 9}} }, "faults[0]: node: node 9 is outside the cluster 1..5"},
 		{"fault in liveness phase", func(s *Scenario) { s.Faults = []Fault{{At: 5 * time.Second, Action: ActHeal}} }, "faults[0]: at 5s is inside the liveness phase"},
 		{"unknown action", func(s *Scenario) { s.Faults = []Fault{{At: time.Second, Action: "explode"}} }, `unknown action "explode"`},
-		{"one group", func(s *Scenario) { s.Faults = []Fault{{At: time.Second, Action: ActPartition, Groups: [][]nodes.ID{{1, 2}}}} }, "at least two groups"},
+		{"one group", func(s *Scenario) {
+			s.Faults = []Fault{{At: time.Second, Action: ActPartition, Groups: [][]nodes.ID{{1, 2}}}}
+		}, "at least two groups"},
 		{"cut to self", func(s *Scenario) { s.Faults = []Fault{{At: time.Second, Action: ActCut, From: 2, To: 2}} }, "from and to are both node 2"},
 	}
 	for _, tt := range tests {
