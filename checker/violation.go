@@ -27,6 +27,7 @@ const (
 	InvariantLinearizabilityTimeout = "linearizability-timeout" // Porcupine ran out of time
 	InvariantLiveness               = "liveness"                // operations complete once faults heal
 	InvariantNodePanic              = "node-panic"              // a node panicked (created by the runner)
+	InvariantStuck                  = "stuck"                   // no server received anything for a long stretch (created by the runner)
 )
 
 // Class tells kinds of failure apart; each has its own exit path and wording.
@@ -45,6 +46,9 @@ const (
 	ClassUnknown Class = "unknown"
 	// ClassCrash is a node that panicked; the runner creates these.
 	ClassCrash Class = "crash"
+	// ClassStuck is a run in which nothing at all happened for a long
+	// simulated stretch; the runner creates these.
+	ClassStuck Class = "stuck"
 )
 
 // Violation is one broken invariant, with enough to reproduce and explain it.

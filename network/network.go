@@ -39,14 +39,59 @@ type Config struct {
 	ReorderRate float64 `yaml:"reorder_rate"`
 	// ReorderDelayMax bounds the extra delay of a reordered message.
 	ReorderDelayMax time.Duration `yaml:"reorder_delay_max"`
+	// Links override the parameters above for single links.
+	Links []Link `yaml:"links"`
+}
+
+// Link gives the messages From->To their own fault model: every parameter
+// of the link replaces the global one (a zero is a zero, not "inherit").
+// From or To 0 means any node. When several links match, the last wins.
+type Link struct {
+	From            nodes.ID      `yaml:"from"`
+	To              nodes.ID      `yaml:"to"`
+	LatencyMin      time.Duration `yaml:"latency_min"`
+	LatencyTailMean time.Duration `yaml:"latency_tail_mean"`
+	DropRate        float64       `yaml:"drop_rate"`
+	DuplicateRate   float64       `yaml:"duplicate_rate"`
+	ReorderRate     float64       `yaml:"reorder_rate"`
+	ReorderDelayMax time.Duration `yaml:"reorder_delay_max"`
+}
+
+// params is the fault model of one link, as the network applies it.
+type params struct {
+	latencyMin, latencyTailMean, reorderDelayMax time.Duration
+	dropRate, duplicateRate, reorderRate         float64
+}
+
+func (c Config) params() params {
+	return params{c.LatencyMin, c.LatencyTailMean, c.ReorderDelayMax, c.DropRate, c.DuplicateRate, c.ReorderRate}
+}
+
+func (l Link) params() params {
+	return params{l.LatencyMin, l.LatencyTailMean, l.ReorderDelayMax, l.DropRate, l.DuplicateRate, l.ReorderRate}
 }
 
 // Validate says what is wrong with c, naming the field.
 func (c Config) Validate() error {
+	if err := c.params().validate(); err != nil {
+		return err
+	}
+	for i, l := range c.Links {
+		if l.From < 0 || l.To < 0 {
+			return fmt.Errorf("links[%d].from/to: node ids must not be negative", i)
+		}
+		if err := l.params().validate(); err != nil {
+			return fmt.Errorf("links[%d].%w", i, err)
+		}
+	}
+	return nil
+}
+
+func (c params) validate() error {
 	for _, p := range []struct {
 		name string
 		v    float64
-	}{{"drop_rate", c.DropRate}, {"duplicate_rate", c.DuplicateRate}, {"reorder_rate", c.ReorderRate}} {
+	}{{"drop_rate", c.dropRate}, {"duplicate_rate", c.duplicateRate}, {"reorder_rate", c.reorderRate}} {
 		if p.v < 0 || p.v > 1 || p.v != p.v {
 			return fmt.Errorf("%s: %v is not a probability in [0, 1]", p.name, p.v)
 		}
@@ -54,7 +99,7 @@ func (c Config) Validate() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"latency_min", c.LatencyMin}, {"latency_tail_mean", c.LatencyTailMean}, {"reorder_delay_max", c.ReorderDelayMax}} {
+	}{{"latency_min", c.latencyMin}, {"latency_tail_mean", c.latencyTailMean}, {"reorder_delay_max", c.reorderDelayMax}} {
 		if d.v < 0 {
 			return fmt.Errorf("%s: %v is negative", d.name, d.v)
 		}
@@ -87,7 +132,9 @@ type Network struct {
 	size int
 	// blocked[from*(size+1)+to] is true while messages from->to are cut.
 	blocked []bool
-	// partitioned is true while any link is blocked.
+	// clog[from*(size+1)+to] is extra delay on the link while clogged.
+	clog []time.Duration
+	// partitioned is true while any link is blocked or clogged.
 	partitioned bool
 	stats       Stats
 }
@@ -103,6 +150,7 @@ func New(w *sim.World, config Config, servers, size int, receiver Receiver) *Net
 		servers:  servers,
 		size:     size,
 		blocked:  make([]bool, (size+1)*(size+1)),
+		clog:     make([]time.Duration, (size+1)*(size+1)),
 	}
 }
 
@@ -132,16 +180,29 @@ func (n *Network) Send(from, to nodes.ID, m nodes.Message) {
 		n.drop(from, to, digest, "partitioned")
 		return
 	}
-	if n.config.DropRate > 0 && n.rng.Float64() < n.config.DropRate {
+	p := n.linkParams(from, to)
+	if p.dropRate > 0 && n.rng.Float64() < p.dropRate {
 		n.drop(from, to, digest, "lost")
 		return
 	}
-	n.schedule(from, to, m)
-	if n.config.DuplicateRate > 0 && n.rng.Float64() < n.config.DuplicateRate {
+	n.schedule(from, to, m, p)
+	if p.duplicateRate > 0 && n.rng.Float64() < p.duplicateRate {
 		n.stats.Duplicated++
 		n.world.Note(sim.KindDuplicate, int(from), int(to), digest, m)
-		n.schedule(from, to, m)
+		n.schedule(from, to, m, p)
 	}
+}
+
+// linkParams is the fault model of the link from->to: the last matching
+// Link, or the global parameters.
+func (n *Network) linkParams(from, to nodes.ID) params {
+	for i := len(n.config.Links) - 1; i >= 0; i-- {
+		l := n.config.Links[i]
+		if (l.From == 0 || l.From == from) && (l.To == 0 || l.To == to) {
+			return l.params()
+		}
+	}
+	return n.config.params()
 }
 
 func (n *Network) drop(from, to nodes.ID, digest uint64, why string) {
@@ -149,18 +210,19 @@ func (n *Network) drop(from, to nodes.ID, digest uint64, why string) {
 	n.world.Note(sim.KindDrop, int(from), int(to), digest, why)
 }
 
-func (n *Network) schedule(from, to nodes.ID, m nodes.Message) {
-	n.world.Schedule(n.latency(), sim.Event{Handler: n, From: int(from), To: int(to), Payload: m})
+func (n *Network) schedule(from, to nodes.ID, m nodes.Message, p params) {
+	delay := n.latency(p) + n.clog[n.link(from, to)]
+	n.world.Schedule(delay, sim.Event{Handler: n, From: int(from), To: int(to), Payload: m})
 }
 
 // latency draws one message's delay.
-func (n *Network) latency() time.Duration {
-	d := n.config.LatencyMin
-	if n.config.LatencyTailMean > 0 {
-		d += time.Duration(n.rng.ExpFloat64() * float64(n.config.LatencyTailMean))
+func (n *Network) latency(p params) time.Duration {
+	d := p.latencyMin
+	if p.latencyTailMean > 0 {
+		d += time.Duration(n.rng.ExpFloat64() * float64(p.latencyTailMean))
 	}
-	if n.config.ReorderRate > 0 && n.config.ReorderDelayMax > 0 && n.rng.Float64() < n.config.ReorderRate {
-		d += time.Duration(n.rng.Int64N(int64(n.config.ReorderDelayMax)))
+	if p.reorderRate > 0 && p.reorderDelayMax > 0 && n.rng.Float64() < p.reorderRate {
+		d += time.Duration(n.rng.Int64N(int64(p.reorderDelayMax)))
 	}
 	return d
 }

@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/consim/consim/nodes"
 )
@@ -10,30 +11,50 @@ import (
 // cannot exchange messages, in either direction. A server named in no group
 // is alone. It adds to the links already cut; Heal restores them all.
 func (n *Network) Partition(groups [][]nodes.ID) error {
-	group := make([]int, n.servers+1)
-	for g, members := range groups {
+	seen := make([]bool, n.servers+1)
+	for _, members := range groups {
 		for _, id := range members {
-			if int(id) < 1 || int(id) > n.servers {
-				return fmt.Errorf("partition: node %d is not a server (1..%d)", id, n.servers)
+			if err := n.checkServer("partition", id); err != nil {
+				return err
 			}
-			if group[id] != 0 {
+			if seen[id] {
 				return fmt.Errorf("partition: node %d is in two groups", id)
 			}
-			group[id] = g + 1
+			seen[id] = true
 		}
 	}
-	for a := 1; a <= n.servers; a++ {
-		if group[a] == 0 {
-			group[a] = -a // alone
+	return n.Split(groups)
+}
+
+// Split is Partition with sides that may overlap: two servers can exchange
+// messages only if some side holds both. A bridge is two sides that share
+// one node; a majorities ring is one side per pair of ring neighbours.
+func (n *Network) Split(sides [][]nodes.ID) error {
+	together := make([]bool, (n.servers+1)*(n.servers+1))
+	for _, side := range sides {
+		for _, a := range side {
+			if err := n.checkServer("split", a); err != nil {
+				return err
+			}
+			for _, b := range side {
+				together[int(a)*(n.servers+1)+int(b)] = true
+			}
 		}
 	}
 	for a := 1; a <= n.servers; a++ {
 		for b := 1; b <= n.servers; b++ {
-			if a != b && group[a] != group[b] {
+			if a != b && !together[a*(n.servers+1)+b] {
 				n.blocked[n.link(nodes.ID(a), nodes.ID(b))] = true
 				n.partitioned = true
 			}
 		}
+	}
+	return nil
+}
+
+func (n *Network) checkServer(what string, id nodes.ID) error {
+	if int(id) < 1 || int(id) > n.servers {
+		return fmt.Errorf("%s: node %d is not a server (1..%d)", what, id, n.servers)
 	}
 	return nil
 }
@@ -59,11 +80,24 @@ func (n *Network) Cut(from, to nodes.ID) error {
 	return nil
 }
 
-// Partitioned reports whether any link is cut.
+// Clog adds delay to every message between a and b, both ways, on top of
+// their latency, until Heal.
+func (n *Network) Clog(a, b nodes.ID, delay time.Duration) error {
+	if int(a) < 1 || int(a) > n.size || int(b) < 1 || int(b) > n.size {
+		return fmt.Errorf("clog: %d<->%d names a node outside 1..%d", a, b, n.size)
+	}
+	n.clog[n.link(a, b)] = delay
+	n.clog[n.link(b, a)] = delay
+	n.partitioned = true
+	return nil
+}
+
+// Partitioned reports whether any link is cut or clogged.
 func (n *Network) Partitioned() bool { return n.partitioned }
 
 // Heal restores every link.
 func (n *Network) Heal() {
 	clear(n.blocked)
+	clear(n.clog)
 	n.partitioned = false
 }

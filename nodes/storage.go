@@ -1,5 +1,7 @@
 package nodes
 
+import "fmt"
+
 // Storage is a node's simulated disk: an append-only sequence of records, the
 // shape of a write-ahead log. Appended records are visible at once to the
 // node but durable only after Sync; a crash drops every record appended after
@@ -59,3 +61,68 @@ func (d *Disk) Crash() {
 	}
 	d.records = d.records[:d.synced]
 }
+
+// Damage is what a crash does to a disk beyond losing unsynced writes.
+type Damage uint8
+
+const (
+	// DamageNone: only unsynced writes are lost.
+	DamageNone Damage = iota
+	// DamageTorn: the first unsynced record survives as a prefix of itself,
+	// as if power failed mid-write.
+	DamageTorn
+	// DamageCorrupt: one synced record followed by another gets a flipped
+	// byte, so a node can tell it from a torn tail and must refuse it.
+	DamageCorrupt
+)
+
+// CrashDamaged is Crash with damage; pick draws a number in [0, n). It
+// reports whether damage was done (a torn write needs an unsynced record, a
+// corruption two synced ones).
+func (d *Disk) CrashDamaged(damage Damage, pick func(n int) int) bool {
+	switch damage {
+	case DamageTorn:
+		if d.synced == len(d.records) || len(d.records[d.synced]) < 2 {
+			d.Crash()
+			return false
+		}
+		rec := d.records[d.synced]
+		torn := append([]byte(nil), rec[:1+pick(len(rec)-1)]...)
+		d.Crash()
+		d.records = append(d.records, torn)
+		d.synced = len(d.records)
+		return true
+	case DamageCorrupt:
+		d.Crash()
+		if d.synced < 2 {
+			return false
+		}
+		i := pick(d.synced - 1) // never the last record: it would look torn
+		rec := append([]byte(nil), d.records[i]...)
+		if len(rec) == 0 {
+			return false
+		}
+		rec[pick(len(rec))] ^= 0x5a
+		d.records[i] = rec
+		return true
+	}
+	d.Crash()
+	return false
+}
+
+// CorruptStorage is what a node panics with (through Halt) when its disk
+// holds a record it cannot trust: the simulator then keeps it down, as a
+// fail-stop node, instead of reporting a crash of the protocol.
+type CorruptStorage struct {
+	// Record is the index of the bad record; Reason says what is wrong.
+	Record int
+	Reason string
+}
+
+func (e CorruptStorage) Error() string {
+	return fmt.Sprintf("corrupt storage: record %d: %s", e.Record, e.Reason)
+}
+
+// Halt stops the node for good because its storage is corrupt. It does not
+// return.
+func Halt(e CorruptStorage) { panic(e) }

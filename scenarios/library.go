@@ -67,10 +67,85 @@ var library = []named{
 	}},
 	{"flapping", "random two-way partitions that change every 300ms from 0.5s to 4s", func(s *Scenario) {
 		for at := 500 * time.Millisecond; at < s.FaultsEnd(); at += 300 * time.Millisecond {
-			s.Faults = append(s.Faults, Fault{At: at, Action: ActHeal}, Fault{At: at, Action: ActRandomPartition})
+			s.Faults = append(s.Faults, Fault{At: at, Action: ActHeal}, Fault{At: at, Action: ActPartitionRandomHalves})
 		}
 	}},
-	{"swarm", "the fault mix and schedule are drawn from the seed (partitions, cuts, crashes, loss)", func(s *Scenario) {
+	{"bridge", "two halves joined only through one bridge node that sees both, from 1s to 3.5s", func(s *Scenario) {
+		s.Faults = []Fault{{At: time.Second, Action: ActBridge}, {At: 3500 * time.Millisecond, Action: ActHeal}}
+	}},
+	{"majorities-ring", "every server sees a majority, no two the same one, from 1s to 3.5s", func(s *Scenario) {
+		s.Faults = []Fault{{At: time.Second, Action: ActMajoritiesRing}, {At: 3500 * time.Millisecond, Action: ActHeal}}
+	}},
+	{"one-way-cut", "n1 stops hearing n2 and n3 (it can still send) from 1s, and n4 stops hearing n1 from 2s, until 3.5s", func(s *Scenario) {
+		s.Faults = []Fault{
+			{At: time.Second, Action: ActCut, From: 2, To: 1},
+			{At: time.Second, Action: ActCut, From: 3, To: 1},
+			{At: 2 * time.Second, Action: ActCut, From: 1, To: 4},
+			{At: 3500 * time.Millisecond, Action: ActHeal},
+		}
+	}},
+	{"clogged", "links n1<->n2 and n1<->n3 gain 120ms (about an election timeout) from 1s to 3.5s", func(s *Scenario) {
+		s.Faults = []Fault{
+			{At: time.Second, Action: ActClog, From: 1, To: 2, Delay: 120 * time.Millisecond},
+			{At: time.Second, Action: ActClog, From: 1, To: 3, Delay: 120 * time.Millisecond},
+			{At: 3500 * time.Millisecond, Action: ActHeal},
+		}
+	}},
+	{"pause-leader", "the leader stops for 800ms at 1s (a long GC pause) and again at 2.5s, then handles its backlog", func(s *Scenario) {
+		s.Faults = []Fault{
+			{At: time.Second, Action: ActPauseLeader, Duration: 800 * time.Millisecond},
+			{At: 2500 * time.Millisecond, Action: ActPauseLeader, Duration: 800 * time.Millisecond},
+		}
+	}},
+	{"clock-drift", "n1's timers run 3x fast and n2's at half speed from 0.5s; n3 pauses 300ms at 2s", func(s *Scenario) {
+		s.Faults = []Fault{
+			{At: 500 * time.Millisecond, Action: ActDrift, Node: 1, Factor: 3},
+			{At: 500 * time.Millisecond, Action: ActDrift, Node: 2, Factor: 0.5},
+			{At: 2 * time.Second, Action: ActPause, Node: 3, Duration: 300 * time.Millisecond},
+		}
+	}},
+	{"restart-storm", "a random minority crashes every 250ms and restarts 150ms later, from 0.5s to 4s", func(s *Scenario) {
+		for at := 500 * time.Millisecond; at+150*time.Millisecond < s.FaultsEnd(); at += 250 * time.Millisecond {
+			s.Faults = append(s.Faults, Fault{At: at, Action: ActCrashMinority}, Fault{At: at + 150*time.Millisecond, Action: ActRestart})
+		}
+	}},
+	{"crash-all", "every server crashes at once at 1.5s and again at 3s; all restart 200ms later (durability)", func(s *Scenario) {
+		s.Faults = []Fault{
+			{At: 1500 * time.Millisecond, Action: ActCrashAll},
+			{At: 1700 * time.Millisecond, Action: ActRestart},
+			{At: 3 * time.Second, Action: ActCrashAll},
+			{At: 3200 * time.Millisecond, Action: ActRestart},
+		}
+	}},
+	{"disk-faults", "n2 crashes at 1s with a corrupted synced record (it must halt), the leader twice with a torn last write", func(s *Scenario) {
+		s.Faults = []Fault{
+			{At: time.Second, Action: ActCrash, Node: 2, Disk: DiskCorrupt},
+			{At: 1200 * time.Millisecond, Action: ActRestart, Node: 2},
+			{At: 1500 * time.Millisecond, Action: ActCrashLeader, Disk: DiskTorn},
+			{At: 1800 * time.Millisecond, Action: ActRestart},
+			{At: 2500 * time.Millisecond, Action: ActCrashLeader, Disk: DiskTorn},
+			{At: 2800 * time.Millisecond, Action: ActRestart},
+		}
+	}},
+	{"lossy-links", "n1's outgoing links lose 40% and n5's incoming links 30%; the rest is clean", func(s *Scenario) {
+		s.Network.Links = []network.Link{
+			{From: 1, LatencyMin: time.Millisecond, LatencyTailMean: 2 * time.Millisecond, DropRate: 0.4},
+			{To: 5, LatencyMin: time.Millisecond, LatencyTailMean: 5 * time.Millisecond, DropRate: 0.3},
+		}
+	}},
+	{"zipfian-hot-keys", "6 clients on 20 zipfian keys (k0 hottest), 5% loss, random halves twice", func(s *Scenario) {
+		s.Clients = 6
+		s.Workload.Keys = 20
+		s.Workload.KeyDistribution = "zipfian"
+		s.Network.DropRate = 0.05
+		s.Faults = []Fault{
+			{At: time.Second, Action: ActPartitionRandomHalves},
+			{At: 2 * time.Second, Action: ActHeal},
+			{At: 2500 * time.Millisecond, Action: ActPartitionRandomHalves},
+			{At: 3500 * time.Millisecond, Action: ActHeal},
+		}
+	}},
+	{"swarm", "the fault mix and schedule are drawn from the seed (every fault kind is a candidate)", func(s *Scenario) {
 		s.Swarm = true
 	}},
 }

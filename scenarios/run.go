@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/consim/consim/checker"
@@ -57,8 +58,12 @@ type Result struct {
 	Committed     uint64              `json:"committed"`
 	Network       network.Stats       `json:"network"`
 	Violations    []checker.Violation `json:"violations"`
-	// Faults is the fault schedule that was played (swarm draws included).
-	Faults []Fault `json:"-"`
+	// Halts counts nodes that refused a corrupt disk and stopped.
+	Halts int `json:"halts"`
+	// Played is the scenario as played: a swarm scenario's drawn faults
+	// written out (and Swarm off), so that it replays the same run without
+	// swarm mode and can be saved as a regression.
+	Played Scenario `json:"-"`
 	// WallTime is how long the run took on this machine; it is the only
 	// field that differs between two runs of the same seed.
 	WallTime time.Duration `json:"wall_ns"`
@@ -100,13 +105,22 @@ type run struct {
 	leader, lastLeader nodes.ID
 	leaderEpoch        uint64
 	leaderChanges      int
+	halts              int
+	// roles is each server's last reported role, for stuck reports.
+	roles map[nodes.ID]nodes.RoleChanged
+	// lastDelivered and lastActivity are the watchdog's memory.
+	lastDelivered uint64
+	lastActivity  time.Duration
 	// committed is the highest log index (or slot) any replica applied.
 	committed  uint64
 	violations []checker.Violation
 }
 
-// faultsEndCode marks the event that starts the liveness phase.
-const faultsEndCode = -1
+// Codes of the runner's own events (fault events carry the fault's index).
+const (
+	faultsEndCode = -1 // the liveness phase starts
+	watchdogCode  = -2 // check that something still happens
+)
 
 // Run simulates s under o and judges the result. It returns an error only
 // for bad input (unknown protocol, invalid scenario); everything the run
@@ -124,7 +138,7 @@ func Run(s Scenario, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("protocol %s: %w", o.Protocol, err)
 	}
-	r := &run{scenario: s, options: o}
+	r := &run{scenario: s, options: o, roles: map[nodes.ID]nodes.RoleChanged{}}
 	r.world = sim.New(o.Seed, sim.Limits{MaxTime: s.Duration})
 	if o.Trace {
 		r.world.EnableTrace()
@@ -153,6 +167,7 @@ func Run(s Scenario, o Options) (Result, error) {
 		r.world.Schedule(f.At, sim.Event{Handler: r, Code: i})
 	}
 	r.world.Schedule(s.FaultsEnd(), sim.Event{Handler: r, Code: faultsEndCode})
+	r.world.Schedule(s.LivenessWindow, sim.Event{Handler: r, Code: watchdogCode})
 	r.host.Boot()
 	stop := r.world.Run()
 
@@ -163,7 +178,9 @@ func Run(s Scenario, o Options) (Result, error) {
 	}
 	res := r.judge(history.Ops, stop)
 	res.Protocol, res.Scenario, res.Seed = o.Protocol, s.Name, o.Seed
-	res.Faults = r.faults
+	res.Played = s
+	res.Played.Faults, res.Played.Swarm = r.faults, false
+	res.Halts = r.halts
 	res.WallTime = time.Since(started)
 	return res, nil
 }
@@ -228,7 +245,7 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 
 // verdict names the most serious class among the violations.
 func verdict(violations []checker.Violation) string {
-	order := []checker.Class{checker.ClassCrash, checker.ClassSafety, checker.ClassLinearizability, checker.ClassUnknown, checker.ClassLiveness}
+	order := []checker.Class{checker.ClassCrash, checker.ClassSafety, checker.ClassStuck, checker.ClassLinearizability, checker.ClassUnknown, checker.ClassLiveness}
 	for _, class := range order {
 		for _, v := range violations {
 			if v.Class == class {
@@ -263,6 +280,7 @@ func (r *run) Observe(node nodes.ID, f nodes.Fact) {
 }
 
 func (r *run) noteRole(node nodes.ID, f nodes.RoleChanged) {
+	r.roles[node] = f
 	if f.Role == nodes.RoleLeader {
 		r.leaderChanges++
 		if f.Epoch >= r.leaderEpoch {
@@ -305,6 +323,13 @@ func (r *run) Panicked(node nodes.ID, value any, stack []byte) {
 	})
 }
 
+// Halted implements host.Observer: a node that refuses a corrupt disk is
+// doing the right thing; it stays down (counted in the result).
+func (r *run) Halted(node nodes.ID, reason nodes.CorruptStorage) {
+	r.halts++
+	r.Crashed(node)
+}
+
 // currentLeader is the node "the leader" means when a fault fires.
 func (r *run) currentLeader() nodes.ID {
 	switch {
@@ -318,11 +343,12 @@ func (r *run) currentLeader() nodes.ID {
 
 // Handle fires a fault action.
 func (r *run) Handle(e *sim.Event) {
-	if e.Code == faultsEndCode {
-		r.world.Note(sim.KindFault, 0, 0, sim.HashString("liveness-phase"), "liveness phase: heal all, restart all, stop message loss")
-		r.net.Heal()
-		r.net.SetConfig(network.Config{LatencyMin: r.scenario.Network.LatencyMin, LatencyTailMean: r.scenario.Network.LatencyTailMean})
-		r.restartAll()
+	switch e.Code {
+	case faultsEndCode:
+		r.livenessPhase()
+		return
+	case watchdogCode:
+		r.watchdog()
 		return
 	}
 	f := r.faults[e.Code]
@@ -330,22 +356,170 @@ func (r *run) Handle(e *sim.Event) {
 	r.world.Note(sim.KindFault, int(f.Node), 0, sim.HashString(detail), detail)
 }
 
+// watchdog runs every LivenessWindow and reports the run stuck when no
+// server has received anything for 2×LivenessWindow: nothing at all
+// happens, so no bound on time would help.
+func (r *run) watchdog() {
+	var delivered uint64
+	for _, id := range r.host.Servers() {
+		delivered += r.host.Proc(id).Delivered
+	}
+	if delivered != r.lastDelivered {
+		r.lastDelivered, r.lastActivity = delivered, r.world.Now()
+	} else if quiet := r.world.Now() - r.lastActivity; quiet >= 2*r.scenario.LivenessWindow {
+		r.report(checker.Violation{
+			Invariant: checker.InvariantStuck,
+			Class:     checker.ClassStuck,
+			At:        r.world.Now(),
+			Nodes:     r.host.Servers(),
+			Detail:    fmt.Sprintf("no server received a message for %v; %s", quiet, r.nodeStates()),
+		})
+		return
+	}
+	r.world.Schedule(r.scenario.LivenessWindow, sim.Event{Handler: r, Code: watchdogCode})
+}
+
+// nodeStates describes every server: up, down or paused, and its last
+// reported role and epoch.
+func (r *run) nodeStates() string {
+	var b strings.Builder
+	b.WriteString("servers:")
+	for _, id := range r.host.Servers() {
+		p := r.host.Proc(id)
+		state := "up"
+		switch {
+		case !p.Up():
+			state = "down"
+		case p.Paused():
+			state = "paused"
+		}
+		role := r.roles[id]
+		fmt.Fprintf(&b, " n%d=%s/%s@%d", id, state, role.Role, role.Epoch)
+	}
+	return b.String()
+}
+
+// livenessPhase stops the faults: heal every link, stop message loss
+// (latency stays), end pauses and drift, restart crashed nodes; unless the
+// scenario keeps its faults.
+func (r *run) livenessPhase() {
+	if r.scenario.KeepFaults {
+		r.world.Note(sim.KindFault, 0, 0, sim.HashString("liveness-phase-kept"), "liveness phase: faults kept")
+		return
+	}
+	r.world.Note(sim.KindFault, 0, 0, sim.HashString("liveness-phase"), "liveness phase: heal all, stop loss, end pauses and drift, restart all")
+	r.net.Heal()
+	r.net.SetConfig(network.Config{LatencyMin: r.scenario.Network.LatencyMin, LatencyTailMean: r.scenario.Network.LatencyTailMean})
+	r.host.Calm()
+	r.restartAll()
+}
+
 // apply carries out f and describes what it did.
 func (r *run) apply(f Fault) string {
-	n := r.scenario.Servers
-	must := func(err error) {
-		if err != nil { // validated up front; an error here is our bug
-			panic(fmt.Sprintf("scenarios: fault %v: %v", f, err))
+	switch f.Action {
+	case ActPartition, ActPartitionHalves, ActPartitionRandomHalves, ActPartitionMajority,
+		ActPartitionLeaderMinority, ActBridge, ActMajoritiesRing, ActIsolate, ActIsolateLeader:
+		return r.partition(f)
+	case ActCut:
+		r.must(f, r.net.Cut(f.From, f.To))
+		return fmt.Sprintf("cut n%d->n%d", f.From, f.To)
+	case ActClog:
+		r.must(f, r.net.Clog(f.From, f.To, f.Delay))
+		return fmt.Sprintf("clog n%d<->n%d +%v", f.From, f.To, f.Delay)
+	case ActHeal:
+		r.net.Heal()
+		return "heal"
+	case ActCrash, ActCrashLeader, ActCrashMinority, ActCrashAll:
+		return r.crash(f)
+	case ActRestart:
+		ids := f.Nodes
+		if f.Node != 0 {
+			ids = []nodes.ID{f.Node}
+		}
+		if len(ids) == 0 {
+			r.restartAll()
+			return "restart all crashed"
+		}
+		for _, id := range ids {
+			r.host.Restart(id)
+		}
+		return fmt.Sprintf("restart %v", ids)
+	case ActPause, ActPauseLeader:
+		id := f.Node
+		if f.Action == ActPauseLeader {
+			id = r.currentLeader()
+		}
+		r.host.Pause(id, f.Duration)
+		return fmt.Sprintf("pause n%d for %v", id, f.Duration)
+	case ActDrift:
+		r.host.Drift(f.Node, f.Factor)
+		return fmt.Sprintf("drift n%d timers x%v", f.Node, f.Factor)
+	}
+	panic(fmt.Sprintf("scenarios: unknown action %q", f.Action))
+}
+
+// must panics on an error from a fault the scenario validation let through:
+// that is our bug, not the user's.
+func (r *run) must(f Fault, err error) {
+	if err != nil {
+		panic(fmt.Sprintf("scenarios: fault %v: %v", f, err))
+	}
+}
+
+// partition carries out the partition actions.
+func (r *run) partition(f Fault) string {
+	groups := r.groups(f)
+	switch f.Action {
+	case ActBridge:
+		a, b, bridge := groups[0], groups[1], groups[2][0]
+		r.must(f, r.net.Split([][]nodes.ID{append(slices.Clone(a), bridge), append(slices.Clone(b), bridge)}))
+		return fmt.Sprintf("bridge n%d between %v and %v", bridge, a, b)
+	case ActMajoritiesRing:
+		ring := groups[0]
+		r.must(f, r.net.Split(ringSides(ring)))
+		return fmt.Sprintf("majorities-ring %v", ring)
+	}
+	r.must(f, r.net.Partition(groups))
+	return fmt.Sprintf("%s %v", f.Action, groups)
+}
+
+// ringSides links each server of ring with its neighbours up to the
+// distance that makes its view a majority: each server then sees a
+// majority, and no two see the same one (Jepsen's majorities ring).
+func ringSides(ring []nodes.ID) [][]nodes.ID {
+	n := len(ring)
+	majority := n/2 + 1
+	reach := majority / 2 // neighbours on each side
+	var sides [][]nodes.ID
+	for i := range ring {
+		for d := 1; d <= reach; d++ {
+			sides = append(sides, []nodes.ID{ring[i], ring[(i+d)%n]})
 		}
 	}
+	return sides
+}
+
+// groups resolves a partition action into groups of servers (bridge: the
+// two halves and the bridge; majorities-ring: the ring order).
+func (r *run) groups(f Fault) [][]nodes.ID {
+	n := r.scenario.Servers
+	ids := allServers(n)
 	switch f.Action {
 	case ActPartition:
-		must(r.net.Partition(f.Groups))
-		return fmt.Sprintf("partition %v", f.Groups)
+		return f.Groups
+	case ActPartitionHalves:
+		return [][]nodes.ID{ids[:n/2], ids[n/2:]}
+	case ActPartitionRandomHalves:
+		r.shuffle(ids)
+		return [][]nodes.ID{sortedIDs(ids[:n/2]), sortedIDs(ids[n/2:])}
+	case ActPartitionMajority:
+		r.shuffle(ids)
+		minority := 1 + r.faultRng.IntN(max(1, (n-1)/2))
+		return [][]nodes.ID{sortedIDs(ids[:minority]), sortedIDs(ids[minority:])}
 	case ActPartitionLeaderMinority:
 		leader := r.currentLeader()
-		var minority, majority []nodes.ID
-		minority = append(minority, leader)
+		minority := []nodes.ID{leader}
+		var majority []nodes.ID
 		for i := 1; i < n; i++ {
 			id := nodes.ID((int(leader)-1+i)%n + 1)
 			if len(minority) < (n-1)/2 {
@@ -354,44 +528,62 @@ func (r *run) apply(f Fault) string {
 				majority = append(majority, id)
 			}
 		}
-		must(r.net.Partition([][]nodes.ID{minority, majority}))
-		return fmt.Sprintf("partition leader n%d into minority %v | %v", leader, minority, majority)
-	case ActRandomPartition:
-		ids := allServers(n)
-		r.faultRng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
-		cut := 1 + r.faultRng.IntN(max(1, n-1))
-		groups := [][]nodes.ID{sortedIDs(ids[:cut]), sortedIDs(ids[cut:])}
-		must(r.net.Partition(groups))
-		return fmt.Sprintf("partition %v", groups)
-	case ActIsolate:
-		must(r.net.Isolate(f.Node))
-		return fmt.Sprintf("isolate n%d", f.Node)
-	case ActIsolateLeader:
-		leader := r.currentLeader()
-		must(r.net.Isolate(leader))
-		return fmt.Sprintf("isolate leader n%d", leader)
-	case ActCut:
-		must(r.net.Cut(f.From, f.To))
-		return fmt.Sprintf("cut n%d->n%d", f.From, f.To)
-	case ActHeal:
-		r.net.Heal()
-		return "heal"
-	case ActCrash:
-		r.host.Crash(f.Node)
-		return fmt.Sprintf("crash n%d", f.Node)
-	case ActCrashLeader:
-		leader := r.currentLeader()
-		r.host.Crash(leader)
-		return fmt.Sprintf("crash leader n%d", leader)
-	case ActRestart:
-		if f.Node != 0 {
-			r.host.Restart(f.Node)
-			return fmt.Sprintf("restart n%d", f.Node)
+		return [][]nodes.ID{sortedIDs(minority), sortedIDs(majority)}
+	case ActIsolate, ActIsolateLeader:
+		id := f.Node
+		if f.Action == ActIsolateLeader {
+			id = r.currentLeader()
 		}
-		r.restartAll()
-		return "restart all crashed"
+		return [][]nodes.ID{{id}, slices.DeleteFunc(ids, func(x nodes.ID) bool { return x == id })}
+	case ActBridge:
+		bridge := f.Node
+		if bridge == 0 {
+			bridge = nodes.ID(1 + r.faultRng.IntN(n))
+		}
+		rest := slices.DeleteFunc(ids, func(x nodes.ID) bool { return x == bridge })
+		r.shuffle(rest)
+		half := len(rest) / 2
+		return [][]nodes.ID{sortedIDs(rest[:half]), sortedIDs(rest[half:]), {bridge}}
+	case ActMajoritiesRing:
+		r.shuffle(ids)
+		return [][]nodes.ID{ids} // the ring order; see partitionLinks
 	}
-	panic(fmt.Sprintf("scenarios: unknown action %q", f.Action))
+	panic(fmt.Sprintf("scenarios: %s is not a partition", f.Action))
+}
+
+func (r *run) shuffle(ids []nodes.ID) {
+	r.faultRng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+}
+
+// crash carries out the crash actions, with the fault's disk damage.
+func (r *run) crash(f Fault) string {
+	var ids []nodes.ID
+	switch f.Action {
+	case ActCrash:
+		ids = f.Nodes
+		if f.Node != 0 {
+			ids = []nodes.ID{f.Node}
+		}
+	case ActCrashLeader:
+		ids = []nodes.ID{r.currentLeader()}
+	case ActCrashMinority:
+		all := allServers(r.scenario.Servers)
+		r.shuffle(all)
+		ids = sortedIDs(all[:1+r.faultRng.IntN(max(1, (len(all)-1)/2))])
+	case ActCrashAll:
+		ids = allServers(r.scenario.Servers)
+	}
+	damage := map[DiskFault]nodes.Damage{DiskClean: nodes.DamageNone, DiskTorn: nodes.DamageTorn, DiskCorrupt: nodes.DamageCorrupt}[f.Disk]
+	var damaged []nodes.ID
+	for _, id := range ids {
+		if r.host.CrashDamaged(id, damage) {
+			damaged = append(damaged, id)
+		}
+	}
+	if f.Disk != DiskClean {
+		return fmt.Sprintf("crash %v, disk %s on %v", ids, f.Disk, damaged)
+	}
+	return fmt.Sprintf("crash %v", ids)
 }
 
 func (r *run) restartAll() {

@@ -10,6 +10,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/consim/consim/network"
@@ -43,6 +44,10 @@ type Scenario struct {
 	// reordering messages (latency stays); every operation called before the phase's second half
 	// must then complete within LivenessWindow of max(call, phase start).
 	LivenessWindow time.Duration
+	// KeepFaults leaves partitions, crashes, pauses and drift in place when
+	// the liveness phase starts (to show what a cluster that never regains
+	// a majority looks like: a liveness failure, not a pass).
+	KeepFaults bool
 }
 
 // FaultsEnd is when the liveness phase starts.
@@ -84,62 +89,143 @@ func (s Scenario) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Action names what a fault does.
+// Action names what a fault does. The partition vocabulary is Jepsen's,
+// made deterministic: anything random is drawn from the run's fault stream
+// when the action fires.
 type Action string
 
 const (
 	// ActPartition splits the servers into Groups.
 	ActPartition Action = "partition"
+	// ActPartitionHalves splits the servers into a lower and an upper half
+	// by id (the upper half is the larger when the size is odd).
+	ActPartitionHalves Action = "partition-halves"
+	// ActPartitionRandomHalves splits the servers into two random halves.
+	ActPartitionRandomHalves Action = "partition-random-halves"
+	// ActPartitionMajority splits off a random minority of the servers.
+	ActPartitionMajority Action = "partition-majority"
 	// ActPartitionLeaderMinority puts the current leader, with as many
 	// others as keep it a minority, on one side, and the rest on the other.
 	ActPartitionLeaderMinority Action = "partition-leader-minority"
-	// ActRandomPartition splits the servers into two random halves, drawn
-	// from the fault stream when the action fires.
-	ActRandomPartition Action = "random-partition"
+	// ActBridge splits the servers into two halves joined through one
+	// bridge node that sees both (random, or Node when set).
+	ActBridge Action = "bridge"
+	// ActMajoritiesRing lets each server see a majority (itself and its
+	// nearest neighbours on a random ring), no two the same majority.
+	ActMajoritiesRing Action = "majorities-ring"
 	// ActIsolate cuts Node off from the other servers.
 	ActIsolate Action = "isolate"
 	// ActIsolateLeader isolates the leader at the time the action fires.
 	ActIsolateLeader Action = "isolate-leader"
 	// ActCut blocks messages From->To only.
 	ActCut Action = "cut"
-	// ActHeal restores every link.
+	// ActClog adds Delay to every message between From and To, both ways.
+	ActClog Action = "clog"
+	// ActHeal restores every link: partitions, cuts and clogs.
 	ActHeal Action = "heal"
-	// ActCrash crashes Node.
+	// ActCrash crashes Node, or every node in Nodes. Disk says what
+	// happens to the disk of each crashed node.
 	ActCrash Action = "crash"
 	// ActCrashLeader crashes the leader at the time the action fires.
 	ActCrashLeader Action = "crash-leader"
-	// ActRestart restarts Node, or every crashed node when Node is 0.
+	// ActCrashMinority crashes a random minority of the servers.
+	ActCrashMinority Action = "crash-minority"
+	// ActCrashAll crashes every server at once.
+	ActCrashAll Action = "crash-all"
+	// ActRestart restarts Node (or Nodes), or every crashed node when
+	// neither is set.
 	ActRestart Action = "restart"
+	// ActPause stops Node (or the leader, with ActPauseLeader) from taking
+	// any input for Duration; then it handles what arrived and every
+	// overdue timer, in the order they were due.
+	ActPause       Action = "pause"
+	ActPauseLeader Action = "pause-leader"
+	// ActDrift makes Node's timers run Factor times as fast (2: a timer set
+	// for 100ms fires after 50ms; 0.5: after 200ms). Factor 1 stops drift.
+	ActDrift Action = "drift"
+)
+
+// Actions lists every action, for help texts and validation messages.
+var Actions = []Action{
+	ActPartition, ActPartitionHalves, ActPartitionRandomHalves, ActPartitionMajority,
+	ActPartitionLeaderMinority, ActBridge, ActMajoritiesRing, ActIsolate, ActIsolateLeader,
+	ActCut, ActClog, ActHeal, ActCrash, ActCrashLeader, ActCrashMinority, ActCrashAll,
+	ActRestart, ActPause, ActPauseLeader, ActDrift,
+}
+
+// DiskFault is what a crash does to a node's disk beyond losing the writes
+// that were not synced (which every crash does).
+type DiskFault string
+
+const (
+	// DiskClean: only unsynced writes are lost.
+	DiskClean DiskFault = ""
+	// DiskTorn: the first unsynced write survives torn (a prefix of it),
+	// as if power failed mid-write. A node must detect it (checksums) and
+	// drop it.
+	DiskTorn DiskFault = "torn"
+	// DiskCorrupt: one synced record that is followed by another (so that
+	// it cannot be mistaken for a torn tail) gets a flipped byte. A node
+	// must detect it and refuse to use its disk (it halts) rather than act
+	// on it silently.
+	DiskCorrupt DiskFault = "corrupt"
 )
 
 // Fault is one timed action of a fault schedule.
 type Fault struct {
 	At     time.Duration
 	Action Action
-	// Node is the node of isolate, crash and restart.
+	// Node is the node of isolate, crash, restart, pause, drift, and the
+	// bridge node of bridge (0: random).
 	Node nodes.ID
+	// Nodes are the nodes of crash and restart when several.
+	Nodes []nodes.ID
 	// Groups are the sides of a partition.
 	Groups [][]nodes.ID
-	// From and To are the ends of a one-way cut.
+	// From and To are the ends of a one-way cut or a clog.
 	From, To nodes.ID
+	// Delay is the extra latency of a clog.
+	Delay time.Duration
+	// Duration is the length of a pause.
+	Duration time.Duration
+	// Factor is the timer speed of a drift.
+	Factor float64
+	// Disk is what a crash does to the disk.
+	Disk DiskFault
 }
 
 func (f Fault) String() string {
-	switch f.Action {
-	case ActPartition:
-		return fmt.Sprintf("%v partition %v", f.At, f.Groups)
-	case ActIsolate, ActCrash, ActRestart:
-		if f.Node == 0 {
-			return fmt.Sprintf("%v %s all", f.At, f.Action)
-		}
-		return fmt.Sprintf("%v %s n%d", f.At, f.Action, f.Node)
-	case ActCut:
-		return fmt.Sprintf("%v cut n%d->n%d", f.At, f.From, f.To)
-	default:
-		return fmt.Sprintf("%v %s", f.At, f.Action)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v %s", f.At, f.Action)
+	if f.Node != 0 {
+		fmt.Fprintf(&b, " n%d", f.Node)
 	}
+	if len(f.Nodes) > 0 {
+		fmt.Fprintf(&b, " %v", f.Nodes)
+	}
+	if len(f.Groups) > 0 {
+		fmt.Fprintf(&b, " %v", f.Groups)
+	}
+	if f.From != 0 || f.To != 0 {
+		fmt.Fprintf(&b, " n%d->n%d", f.From, f.To)
+	}
+	if f.Delay != 0 {
+		fmt.Fprintf(&b, " delay=%v", f.Delay)
+	}
+	if f.Duration != 0 {
+		fmt.Fprintf(&b, " for=%v", f.Duration)
+	}
+	if f.Factor != 0 {
+		fmt.Fprintf(&b, " factor=%v", f.Factor)
+	}
+	if f.Disk != DiskClean {
+		fmt.Fprintf(&b, " disk=%s", f.Disk)
+	}
+	return b.String()
 }
 
+// validate says what is wrong with f, naming the field (as in a scenario
+// file).
 func (f Fault) validate(servers int) error {
 	if f.At < 0 {
 		return fmt.Errorf("at: %v is negative", f.At)
@@ -149,6 +235,14 @@ func (f Fault) validate(servers int) error {
 			return fmt.Errorf("%s: node %d is outside the cluster 1..%d", field, id, servers)
 		}
 		return nil
+	}
+	switch f.Disk {
+	case DiskClean, DiskTorn, DiskCorrupt:
+	default:
+		return fmt.Errorf("disk: unknown disk fault %q (known: torn, corrupt)", f.Disk)
+	}
+	if f.Disk != DiskClean && f.Action != ActCrash && f.Action != ActCrashLeader && f.Action != ActCrashMinority && f.Action != ActCrashAll {
+		return fmt.Errorf("disk: only a crash can damage a disk, not %s", f.Action)
 	}
 	switch f.Action {
 	case ActPartition:
@@ -167,13 +261,33 @@ func (f Fault) validate(servers int) error {
 				seen[id] = true
 			}
 		}
-	case ActIsolate, ActCrash:
-		return inCluster("node", f.Node)
-	case ActRestart:
+	case ActIsolate, ActPause, ActDrift:
+		if err := inCluster("node", f.Node); err != nil {
+			return err
+		}
+	case ActBridge:
+		if servers < 3 {
+			return fmt.Errorf("action: a bridge needs at least 3 servers, the cluster has %d", servers)
+		}
 		if f.Node != 0 {
 			return inCluster("node", f.Node)
 		}
-	case ActCut:
+	case ActCrash, ActRestart:
+		if f.Node != 0 && len(f.Nodes) != 0 {
+			return fmt.Errorf("nodes: give node or nodes, not both")
+		}
+		if f.Action == ActCrash && f.Node == 0 && len(f.Nodes) == 0 {
+			return fmt.Errorf("node: a crash needs node or nodes (or use crash-leader, crash-minority, crash-all)")
+		}
+		if f.Node != 0 {
+			return inCluster("node", f.Node)
+		}
+		for _, id := range f.Nodes {
+			if err := inCluster("nodes", id); err != nil {
+				return err
+			}
+		}
+	case ActCut, ActClog:
 		if err := inCluster("from", f.From); err != nil {
 			return err
 		}
@@ -181,11 +295,37 @@ func (f Fault) validate(servers int) error {
 			return err
 		}
 		if f.From == f.To {
-			return fmt.Errorf("cut: from and to are both node %d", f.From)
+			return fmt.Errorf("to: from and to are both node %d", f.From)
 		}
-	case ActPartitionLeaderMinority, ActRandomPartition, ActIsolateLeader, ActHeal, ActCrashLeader:
+	case ActPartitionHalves, ActPartitionRandomHalves, ActPartitionMajority, ActMajoritiesRing,
+		ActPartitionLeaderMinority, ActIsolateLeader, ActHeal, ActCrashLeader, ActCrashMinority, ActCrashAll, ActPauseLeader:
+		if servers < 2 && f.Action != ActHeal && f.Action != ActCrashLeader && f.Action != ActCrashAll {
+			return fmt.Errorf("action: %s needs at least 2 servers", f.Action)
+		}
 	default:
-		return fmt.Errorf("action: unknown action %q", f.Action)
+		return fmt.Errorf("action: unknown action %q (known: %s)", f.Action, joinActions())
+	}
+	switch {
+	case f.Action == ActClog && f.Delay <= 0:
+		return fmt.Errorf("delay: a clog needs a positive delay, got %v", f.Delay)
+	case f.Action != ActClog && f.Delay != 0:
+		return fmt.Errorf("delay: only a clog has a delay")
+	case (f.Action == ActPause || f.Action == ActPauseLeader) && f.Duration <= 0:
+		return fmt.Errorf("duration: a pause needs a positive duration, got %v", f.Duration)
+	case f.Action != ActPause && f.Action != ActPauseLeader && f.Duration != 0:
+		return fmt.Errorf("duration: only a pause has a duration")
+	case f.Action == ActDrift && (f.Factor <= 0 || f.Factor > 100 || f.Factor != f.Factor):
+		return fmt.Errorf("factor: a drift needs a factor in (0, 100], got %v", f.Factor)
+	case f.Action != ActDrift && f.Factor != 0:
+		return fmt.Errorf("factor: only a drift has a factor")
 	}
 	return nil
+}
+
+func joinActions() string {
+	names := make([]string, len(Actions))
+	for i, a := range Actions {
+		names[i] = string(a)
+	}
+	return strings.Join(names, ", ")
 }

@@ -43,7 +43,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"one group", func(s *Scenario) {
 			s.Faults = []Fault{{At: time.Second, Action: ActPartition, Groups: [][]nodes.ID{{1, 2}}}}
 		}, "at least two groups"},
-		{"cut to self", func(s *Scenario) { s.Faults = []Fault{{At: time.Second, Action: ActCut, From: 2, To: 2}} }, "from and to are both node 2"},
+		{"cut to self", func(s *Scenario) { s.Faults = []Fault{{At: time.Second, Action: ActCut, From: 2, To: 2}} }, "to: from and to are both node 2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

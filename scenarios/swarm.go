@@ -7,29 +7,39 @@ import (
 	"github.com/consim/consim/nodes"
 )
 
+// swarmKinds are the fault kinds swarm mode chooses among.
+var swarmKinds = []Action{
+	ActPartitionRandomHalves, ActPartitionMajority, ActPartitionLeaderMinority, ActBridge,
+	ActMajoritiesRing, ActIsolateLeader, ActCut, ActClog, ActCrash, ActCrashLeader,
+	ActCrashMinority, ActPause, ActPauseLeader, ActDrift,
+}
+
 // swarmFaults draws a fault schedule from rng, in the manner of swarm
 // testing (FoundationDB, TigerBeetle's VOPR): first which fault kinds are on
 // for this seed and how often faults come, then the schedule itself. Each
 // seed thereby explores a different mix instead of the average of all.
+// Disk corruption (which halts a node for good) is kept to a minority of
+// the servers over the whole run, so that a majority can recover.
 func swarmFaults(s Scenario, rng *rand.Rand) []Fault {
-	kinds := []Action{ActRandomPartition, ActIsolateLeader, ActPartitionLeaderMinority, ActCut, ActCrash, ActCrashLeader}
 	var on []Action
-	for _, k := range kinds {
-		if rng.IntN(2) == 0 {
+	for _, k := range swarmKinds {
+		if rng.IntN(3) == 0 {
 			on = append(on, k)
 		}
 	}
 	if len(on) == 0 {
-		on = append(on, kinds[rng.IntN(len(kinds))])
+		on = append(on, swarmKinds[rng.IntN(len(swarmKinds))])
 	}
+	// How often a crash damages the disk: never, sometimes, often.
+	diskRate := []float64{0, 0.2, 0.5}[rng.IntN(3)]
+	corruptible := (s.Servers - 1) / 2
+	corrupted := map[nodes.ID]bool{}
 	// Mean gap between actions: 100ms to 1s.
 	gapMean := time.Duration(100+rng.IntN(900)) * time.Millisecond
+	randomNode := func() nodes.ID { return nodes.ID(1 + rng.IntN(s.Servers)) }
 	var faults []Fault
-	end := s.FaultsEnd()
-	for at := time.Duration(rng.ExpFloat64() * float64(gapMean)); at < end; at += time.Duration(rng.ExpFloat64() * float64(gapMean)) {
-		at = at.Truncate(time.Millisecond)
-		switch rng.IntN(3) {
-		case 0: // recover from earlier faults
+	for at := drawGap(rng, gapMean); at < s.FaultsEnd(); at += drawGap(rng, gapMean) {
+		if rng.IntN(3) == 0 { // recover from earlier faults
 			if rng.IntN(2) == 0 {
 				faults = append(faults, Fault{At: at, Action: ActHeal})
 			} else {
@@ -39,16 +49,47 @@ func swarmFaults(s Scenario, rng *rand.Rand) []Fault {
 		}
 		f := Fault{At: at, Action: on[rng.IntN(len(on))]}
 		switch f.Action {
-		case ActCut:
+		case ActCut, ActClog:
 			if s.Servers < 2 {
 				continue
 			}
-			f.From = nodes.ID(1 + rng.IntN(s.Servers))
+			f.From = randomNode()
 			f.To = nodes.ID(int(f.From)%s.Servers + 1)
+			if f.Action == ActClog {
+				f.Delay = time.Duration(10+rng.IntN(300)) * time.Millisecond
+			}
+		case ActBridge:
+			if s.Servers < 3 {
+				continue
+			}
 		case ActCrash:
-			f.Node = nodes.ID(1 + rng.IntN(s.Servers))
+			f.Node = randomNode()
+			if rng.Float64() < diskRate {
+				f.Disk = DiskTorn
+				if rng.IntN(2) == 0 && (corrupted[f.Node] || len(corrupted) < corruptible) {
+					f.Disk = DiskCorrupt
+					corrupted[f.Node] = true
+				}
+			}
+		case ActCrashLeader, ActCrashMinority:
+			if rng.Float64() < diskRate {
+				f.Disk = DiskTorn
+			}
+		case ActPause, ActPauseLeader:
+			f.Duration = time.Duration(50+rng.IntN(1000)) * time.Millisecond
+			if f.Action == ActPause {
+				f.Node = randomNode()
+			}
+		case ActDrift:
+			f.Node = randomNode()
+			f.Factor = []float64{0.25, 0.5, 1, 2, 4}[rng.IntN(5)]
 		}
 		faults = append(faults, f)
 	}
 	return faults
+}
+
+// drawGap draws the time to the next action, whole milliseconds, at least 1.
+func drawGap(rng *rand.Rand, mean time.Duration) time.Duration {
+	return max(time.Millisecond, time.Duration(rng.ExpFloat64()*float64(mean)).Truncate(time.Millisecond))
 }

@@ -23,6 +23,7 @@ const (
 	KindReturn
 	KindFact
 	KindPanic
+	KindHalt
 )
 
 var kindNames = [...]string{
@@ -38,6 +39,7 @@ var kindNames = [...]string{
 	KindReturn:    "return",
 	KindFact:      "fact",
 	KindPanic:     "panic",
+	KindHalt:      "halt",
 }
 
 func (k Kind) String() string {

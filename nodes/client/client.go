@@ -10,6 +10,7 @@ package client
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/consim/consim/nodes"
@@ -32,8 +33,13 @@ func (m Mix) total() int { return m.Get + m.Put + m.Append + m.CAS }
 
 // Config is one client's workload.
 type Config struct {
-	// Keys is the number of keys, named k0..k{Keys-1}, drawn uniformly.
+	// Keys is the number of keys, named k0..k{Keys-1}.
 	Keys int
+	// KeyDistribution is how keys are drawn: "uniform" (or empty) or
+	// "zipfian" (k0 the hottest).
+	KeyDistribution string
+	// ZipfExponent is the zipfian skew s > 1; 0 means 1.2.
+	ZipfExponent float64
 	// Mix weighs the operation kinds.
 	Mix Mix
 	// ThinkTimeMean is the mean of the exponential pause between one
@@ -52,8 +58,14 @@ func (c Config) Validate() error {
 	switch {
 	case c.Keys < 1:
 		return fmt.Errorf("keys: %d, need at least 1", c.Keys)
+	case c.KeyDistribution != "" && c.KeyDistribution != "uniform" && c.KeyDistribution != "zipfian":
+		return fmt.Errorf("key_distribution: %q, want uniform or zipfian", c.KeyDistribution)
+	case c.ZipfExponent != 0 && !(c.ZipfExponent > 1 && c.ZipfExponent <= 10):
+		return fmt.Errorf("zipf_exponent: %v, want a number in (1, 10]", c.ZipfExponent)
 	case c.Mix.Get < 0 || c.Mix.Put < 0 || c.Mix.Append < 0 || c.Mix.CAS < 0:
 		return fmt.Errorf("mix: weights must not be negative: %+v", c.Mix)
+	case c.Mix.total() > 1_000_000:
+		return fmt.Errorf("mix: weights add up to %d, keep them under 1000000", c.Mix.total())
 	case c.ThinkTimeMean < 0:
 		return fmt.Errorf("think_time_mean: %v is negative", c.ThinkTimeMean)
 	case c.Timeout <= 0:
@@ -86,6 +98,8 @@ type Client struct {
 	timeout nodes.TimerID
 	// timeouts counts the timeouts of the operation in flight.
 	timeouts int
+	// zipf draws key numbers when the distribution is zipfian.
+	zipf *rand.Zipf
 	// lastRead remembers the last value seen per key, to give CAS a
 	// plausible expected value.
 	lastRead map[string]string
@@ -102,6 +116,13 @@ func New(config Config, history *History) *Client {
 // Start implements nodes.Node.
 func (c *Client) Start(env nodes.Env) {
 	c.env = env
+	if c.config.KeyDistribution == "zipfian" {
+		s := c.config.ZipfExponent
+		if s == 0 {
+			s = 1.2
+		}
+		c.zipf = rand.NewZipf(env.Rand(), s, 1, uint64(c.config.Keys-1))
+	}
 	servers := env.Servers()
 	c.target = servers[env.Rand().IntN(len(servers))]
 	c.env.SetTimer(c.think(), nodes.Timer{Kind: timerNext})
@@ -150,7 +171,7 @@ func (c *Client) draw() kv.Command {
 	cmd := kv.Command{
 		Client: c.env.Self(),
 		Seq:    c.seq,
-		Key:    fmt.Sprintf("k%d", rng.IntN(c.config.Keys)),
+		Key:    fmt.Sprintf("k%d", c.key()),
 		Value:  fmt.Sprintf("%d.%d", c.env.Self(), c.seq),
 	}
 	m := c.config.Mix
@@ -166,6 +187,13 @@ func (c *Client) draw() kv.Command {
 		cmd.Expected = c.lastRead[cmd.Key]
 	}
 	return cmd
+}
+
+func (c *Client) key() int {
+	if c.zipf != nil {
+		return int(c.zipf.Uint64())
+	}
+	return c.env.Rand().IntN(c.config.Keys)
 }
 
 // send (re)sends the operation in flight to the target and arms its timeout.

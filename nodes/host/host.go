@@ -31,7 +31,16 @@ type Observer interface {
 	// Panicked says that node panicked while handling an input; the node
 	// is treated as crashed.
 	Panicked(node nodes.ID, value any, stack []byte)
+	// Halted says that node found its storage corrupt and stopped for good
+	// (fail-stop); it stays down until restarted.
+	Halted(node nodes.ID, reason nodes.CorruptStorage)
 }
+
+// Event codes of the host's own events.
+const (
+	codeTimer  = iota // Ref: the timer id
+	codeResume        // a pause ends
+)
 
 // Host owns the processes of one World.
 type Host struct {
@@ -40,6 +49,8 @@ type Host struct {
 	servers  []nodes.ID
 	procs    []*Proc // indexed by id; procs[0] is nil
 	observer Observer
+	// disk is the stream that decides disk damage; made on first use.
+	disk *rand.Rand
 }
 
 // New returns a host in w for processes 1..len(makers); makers[i] builds
@@ -88,21 +99,95 @@ func (h *Host) Servers() []nodes.ID { return h.servers }
 
 // Crash stops process id: its memory, timers and unsynced writes are lost.
 // Crashing a crashed process does nothing.
-func (h *Host) Crash(id nodes.ID) {
+func (h *Host) Crash(id nodes.ID) { h.CrashDamaged(id, nodes.DamageNone) }
+
+// CrashDamaged is Crash that also damages the disk (a torn last write or a
+// corrupted synced record), drawing from the host's disk stream. It reports
+// whether damage was done.
+func (h *Host) CrashDamaged(id nodes.ID, damage nodes.Damage) bool {
+	p := h.procs[id]
+	if !p.up {
+		return false
+	}
+	h.world.Note(sim.KindCrash, int(id), 0, uint64(p.disk.Unsynced())<<8|uint64(damage), damageNames[damage])
+	h.stop(p)
+	damaged := p.disk.CrashDamaged(damage, h.diskRng().IntN)
+	h.observer.Crashed(id)
+	return damaged
+}
+
+var damageNames = [...]string{nodes.DamageNone: "", nodes.DamageTorn: "torn last write", nodes.DamageCorrupt: "corrupted synced record"}
+
+func (h *Host) diskRng() *rand.Rand {
+	if h.disk == nil {
+		h.disk = h.world.Stream("disk")
+	}
+	return h.disk
+}
+
+// stop discards the process's incarnation: memory, timers, pause, drift.
+func (h *Host) stop(p *Proc) {
+	p.up = false
+	p.node = nil
+	p.timers = p.timers[:0]
+	p.backlog = p.backlog[:0]
+	p.paused = false
+	p.drift = 0
+}
+
+func (h *Host) down(p *Proc) {
+	h.stop(p)
+	p.disk.Crash()
+}
+
+// Pause makes process id take no input for d: messages and fired timers
+// wait, and are handled in the order they came when it resumes. Pausing a
+// paused process extends the pause. A crash ends the pause.
+func (h *Host) Pause(id nodes.ID, d time.Duration) {
 	p := h.procs[id]
 	if !p.up {
 		return
 	}
-	h.world.Note(sim.KindCrash, int(id), 0, uint64(p.disk.Unsynced()), nil)
-	h.down(p)
-	h.observer.Crashed(id)
+	p.pauses++
+	p.paused = true
+	h.world.Schedule(d, sim.Event{Handler: h, Code: codeResume, To: int(id), Ref: p.pauses})
 }
 
-func (h *Host) down(p *Proc) {
-	p.up = false
-	p.node = nil
-	p.timers = p.timers[:0]
-	p.disk.Crash()
+// Drift makes process id's timers run factor times as fast from now on (a
+// timer set for t fires after t/factor). Factor 1 ends the drift. A restart
+// ends it too.
+func (h *Host) Drift(id nodes.ID, factor float64) {
+	if factor == 1 {
+		factor = 0
+	}
+	h.procs[id].drift = factor
+}
+
+// Calm ends every pause and drift now.
+func (h *Host) Calm() {
+	for _, p := range h.procs[1:] {
+		p.drift = 0
+		if p.paused {
+			h.resume(p)
+		}
+	}
+}
+
+func (h *Host) resume(p *Proc) {
+	p.paused = false
+	h.world.Note(sim.KindFault, int(p.id), 0, uint64(len(p.backlog)), "resume")
+	for len(p.backlog) > 0 && p.up && !p.paused {
+		in := p.backlog[0]
+		p.backlog = p.backlog[1:]
+		if in.message != nil {
+			h.handOver(p, in.from, in.message)
+		} else {
+			h.fire(p, in.timer)
+		}
+	}
+	if len(p.backlog) == 0 {
+		p.backlog = nil
+	}
 }
 
 // Restart boots a fresh node for a crashed process. Restarting a running
@@ -130,7 +215,15 @@ func (h *Host) Deliver(from, to nodes.ID, m nodes.Message) {
 		h.world.Note(sim.KindDrop, int(from), int(to), digest, "destination down")
 		return
 	}
-	h.world.Note(sim.KindDeliver, int(from), int(to), digest, m)
+	if p.paused {
+		p.backlog = append(p.backlog, input{from: from, message: m})
+		return
+	}
+	h.handOver(p, from, m)
+}
+
+func (h *Host) handOver(p *Proc, from nodes.ID, m nodes.Message) {
+	h.world.Note(sim.KindDeliver, int(from), int(p.id), sim.HashString(m.Kind()), m)
 	p.Delivered++
 	h.dispatch(p, func() { p.node.Receive(from, m) })
 }
@@ -139,6 +232,12 @@ func (h *Host) Deliver(from, to nodes.ID, m nodes.Message) {
 func (h *Host) dispatch(p *Proc, input func()) {
 	defer func() {
 		if v := recover(); v != nil {
+			if corrupt, ok := v.(nodes.CorruptStorage); ok {
+				h.world.Note(sim.KindHalt, int(p.id), 0, 0, corrupt)
+				h.down(p)
+				h.observer.Halted(p.id, corrupt)
+				return
+			}
 			stack := debug.Stack()
 			h.world.Note(sim.KindPanic, int(p.id), 0, 0, v)
 			h.down(p)
@@ -148,19 +247,40 @@ func (h *Host) dispatch(p *Proc, input func()) {
 	input()
 }
 
-// Handle fires a node's timer.
+// Handle fires a node's timer, or ends a pause.
 func (h *Host) Handle(e *sim.Event) {
 	p := h.procs[e.To]
+	if e.Code == codeResume {
+		if p.paused && e.Ref == p.pauses {
+			h.resume(p)
+		}
+		return
+	}
 	id := nodes.TimerID(e.Ref)
 	for i, t := range p.timers {
 		if t.id == id {
 			p.timers = append(p.timers[:i], p.timers[i+1:]...)
-			h.world.Note(sim.KindTimer, int(p.id), 0, uint64(t.timer.Kind), t.timer)
-			h.dispatch(p, func() { p.node.Timer(t.timer) })
+			if p.paused {
+				p.backlog = append(p.backlog, input{timer: t.timer})
+				return
+			}
+			h.fire(p, t.timer)
 			return
 		}
 	}
 	// Cancelled, or set by an incarnation that has crashed since.
+}
+
+func (h *Host) fire(p *Proc, t nodes.Timer) {
+	h.world.Note(sim.KindTimer, int(p.id), 0, uint64(t.Kind), t)
+	h.dispatch(p, func() { p.node.Timer(t) })
+}
+
+// input is a message or a fired timer that waits for a paused process.
+type input struct {
+	from    nodes.ID
+	message nodes.Message // nil for a timer
+	timer   nodes.Timer
 }
 
 // pendingTimer is a timer set and not yet fired or cancelled.
@@ -184,9 +304,20 @@ type Proc struct {
 	// order they were set. Kept small: nodes hold a handful at a time.
 	timers    []pendingTimer
 	nextTimer nodes.TimerID
+	// paused is true while the process takes no input; backlog holds
+	// what arrived meanwhile, in order. pauses numbers the pauses so that
+	// only the latest one's resume event ends it.
+	paused  bool
+	backlog []input
+	pauses  uint64
+	// drift is the speed of the process's timers (0 means 1).
+	drift float64
 	// Delivered counts messages delivered to this process.
 	Delivered uint64
 }
+
+// Paused reports whether the process is paused.
+func (p *Proc) Paused() bool { return p.paused }
 
 // Up reports whether the process is running.
 func (p *Proc) Up() bool { return p.up }
@@ -210,10 +341,13 @@ func (p *Proc) Send(to nodes.ID, m nodes.Message) {
 }
 
 func (p *Proc) SetTimer(after time.Duration, t nodes.Timer) nodes.TimerID {
+	if p.drift != 0 {
+		after = time.Duration(float64(after) / p.drift)
+	}
 	p.nextTimer++
 	id := p.nextTimer
 	p.timers = append(p.timers, pendingTimer{id: id, timer: t})
-	p.host.world.Schedule(after, sim.Event{Handler: p.host, To: int(p.id), Ref: uint64(id)})
+	p.host.world.Schedule(after, sim.Event{Handler: p.host, Code: codeTimer, To: int(p.id), Ref: uint64(id)})
 	return id
 }
 

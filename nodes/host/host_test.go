@@ -54,10 +54,12 @@ type observer struct {
 	facts   []string
 	crashed []nodes.ID
 	panics  []string
+	halts   []string
 }
 
-func (o *observer) Observe(node nodes.ID, f nodes.Fact) { o.facts = append(o.facts, f.(note).text) }
-func (o *observer) Crashed(node nodes.ID)               { o.crashed = append(o.crashed, node) }
+func (o *observer) Observe(node nodes.ID, f nodes.Fact)          { o.facts = append(o.facts, f.(note).text) }
+func (o *observer) Crashed(node nodes.ID)                        { o.crashed = append(o.crashed, node) }
+func (o *observer) Halted(node nodes.ID, c nodes.CorruptStorage) { o.halts = append(o.halts, c.Reason) }
 func (o *observer) Panicked(node nodes.ID, v any, stack []byte) {
 	o.panics = append(o.panics, v.(string))
 }

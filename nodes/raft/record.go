@@ -28,7 +28,7 @@ import (
 //
 // Replay applies the records in order. A record that fails its checksum or
 // does not decode is a torn write if it is the last one, and is dropped; a bad
-// record anywhere else is a corrupt disk and panics. A compacted disk
+// record anywhere else is a corrupt disk: the node halts (nodes.Halt). A compacted disk
 // (Storage.Replace) is one recordLog with after = 0 and one recordHardState.
 
 const (
@@ -107,7 +107,10 @@ func replay(records [][]byte) durableState {
 			continue
 		}
 		if i != len(records)-1 {
-			panic(fmt.Sprintf("raft: storage record %d of %d: %v", i, len(records), err))
+			// Not a torn tail: a synced record went bad. Acting on the
+			// rest could forget a vote or an acknowledged entry, so the
+			// node refuses its disk and stops (fail-stop).
+			nodes.Halt(nodes.CorruptStorage{Record: i, Reason: fmt.Sprintf("raft: record %d of %d: %v", i, len(records), err)})
 		}
 		d.torn = true
 	}

@@ -60,11 +60,11 @@ func TestRecoveryDropsTornTail(t *testing.T) {
 	assert.Equal(t, hardState{term: 2, vote: 1, commit: 1}, d.hard)
 }
 
-func TestRecoveryPanicsOnCorruptRecordInTheMiddle(t *testing.T) {
+func TestRecoveryHaltsOnCorruptRecordInTheMiddle(t *testing.T) {
 	env := newEnv(t, 2, 3)
 	env.disk.Append([]byte{recordHardState, 1, 2, 3, 4, 5})
 	seedDisk(env.disk, hardState{term: 2}, nil)
-	assert.PanicsWithValue(t, "raft: storage record 0 of 3: raft: corrupt storage record", func() {
+	assert.PanicsWithValue(t, nodes.CorruptStorage{Record: 0, Reason: "raft: record 0 of 3: raft: corrupt storage record"}, func() {
 		New(DefaultConfig()).Start(env)
 	})
 }
