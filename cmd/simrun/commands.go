@@ -26,8 +26,21 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args and turns flag errors into usage errors.
+// parse parses args, which must all be flags, and turns flag errors into
+// usage errors.
 func parse(fs *flag.FlagSet, args []string, out io.Writer) error {
+	if err := parseFlags(fs, args, out); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// parseFlags parses the flags at the start of args (fs.Args() holds the
+// rest) and turns flag errors into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(out)
@@ -37,9 +50,6 @@ func parse(fs *flag.FlagSet, args []string, out io.Writer) error {
 		}
 		return usagef("%s: %v", fs.Name(), err)
 	}
-	if fs.NArg() > 0 {
-		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
 	return nil
 }
 
@@ -47,6 +57,7 @@ func runCommand(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlagSet("run", stderr)
 	protocol := fs.String("protocol", "raft", "protocol: "+strings.Join(scenarios.ProtocolNames(), ", "))
 	scenarioName := fs.String("scenario", "steady", "named scenario (see simrun list)")
+	scenarioFile := fs.String("scenario-file", "", "scenario file (YAML; see simrun show), instead of --scenario")
 	seedText := fs.String("seed", "1", "seed (a non-negative integer)")
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of the summary")
 	tracePath := fs.String("trace", "", "write every event as JSON lines to this file")
@@ -60,9 +71,9 @@ func runCommand(args []string, stdout, stderr io.Writer) (int, error) {
 	if _, err := scenarios.LookupProtocol(*protocol); err != nil {
 		return exitUsage, usagef("run: --protocol: %v", err)
 	}
-	s, err := scenarios.Named(*scenarioName)
+	s, err := pickScenario(fs, *scenarioName, *scenarioFile)
 	if err != nil {
-		return exitUsage, usagef("run: --scenario: %v", err)
+		return exitUsage, err
 	}
 	res, err := scenarios.Run(s, scenarios.Options{Protocol: *protocol, Seed: seed, Trace: *tracePath != ""})
 	if err != nil {
@@ -73,7 +84,7 @@ func runCommand(args []string, stdout, stderr io.Writer) (int, error) {
 			return exitUsage, err
 		}
 	} else {
-		printSummary(stdout, res)
+		printSummary(stdout, res, *scenarioFile)
 	}
 	if *tracePath != "" {
 		if err := writeTrace(*tracePath, res.Trace); err != nil {
@@ -101,9 +112,14 @@ func writeTrace(path string, records []sim.Record) error {
 	return f.Close()
 }
 
-func printSummary(out io.Writer, r scenarios.Result) {
+// printSummary prints r for a human; file is the scenario file the run
+// came from ("" for a named scenario).
+func printSummary(out io.Writer, r scenarios.Result, file string) {
 	fmt.Fprintf(out, "consim: protocol=%s scenario=%s seed=%d\n", r.Protocol, r.Scenario, r.Seed)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	if file != "" {
+		fmt.Fprintf(tw, "  scenario file\t%s\n", file)
+	}
 	fmt.Fprintf(tw, "  events\t%d (%s)\n", r.Events, r.Stop)
 	fmt.Fprintf(tw, "  simulated\t%v (%.0fx real time)\n", r.SimTime, float64(r.SimTime)/float64(max(r.WallTime, 1)))
 	fmt.Fprintf(tw, "  ops\t%d ok, %d unknown (latency p50 %v, p99 %v)\n", r.OpsOK, r.OpsUnknown, r.LatencyP50, r.LatencyP99)
@@ -118,7 +134,7 @@ func printSummary(out io.Writer, r scenarios.Result) {
 		fmt.Fprintf(out, "  violation: %v\n", v)
 	}
 	if r.Failed() {
-		fmt.Fprintf(out, "reproduce with: %s\n", r.ReproduceCommand())
+		fmt.Fprintf(out, "reproduce with: %s\n", reproduceCommand(r, file))
 	}
 }
 
@@ -147,13 +163,17 @@ func sweepCommand(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlagSet("sweep", stderr)
 	protocolList := fs.String("protocol", "raft", "comma-separated protocols: "+strings.Join(scenarios.ProtocolNames(), ", "))
 	scenarioName := fs.String("scenario", "all", "named scenario, or all")
+	scenarioFile := fs.String("scenario-file", "", "scenario file (YAML; see simrun show), instead of --scenario")
 	seedsText := fs.String("seeds", "1:100", "seed range A:B (inclusive)")
 	workers := fs.Int("workers", runtime.NumCPU(), "parallel workers (one World each)")
 	jsonOut := fs.Bool("json", false, "print one JSON object per run, a line each")
 	if err := parse(fs, args, stdout); err != nil {
 		return exitUsage, err
 	}
-	plan, err := newSweepPlan(*protocolList, *scenarioName, *seedsText, *workers)
+	if *scenarioFile != "" && isSet(fs, "scenario") {
+		return exitUsage, usagef("sweep: give --scenario or --scenario-file, not both")
+	}
+	plan, err := newSweepPlan(*protocolList, *scenarioName, *scenarioFile, *seedsText, *workers)
 	if err != nil {
 		return exitUsage, err
 	}
@@ -161,7 +181,7 @@ func sweepCommand(args []string, stdout, stderr io.Writer) (int, error) {
 }
 
 func defaultSweep(stdout, stderr io.Writer) (int, error) {
-	plan, err := newSweepPlan(strings.Join(scenarios.ProtocolNames(), ","), "all", "1:20", runtime.NumCPU())
+	plan, err := newSweepPlan(strings.Join(scenarios.ProtocolNames(), ","), "all", "", "1:20", runtime.NumCPU())
 	if err != nil {
 		return exitUsage, err
 	}

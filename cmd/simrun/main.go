@@ -1,6 +1,8 @@
 // Command simrun runs consim simulations: one seed of a scenario (run), many
-// seeds on parallel workers (sweep), or the list of named scenarios (list).
-// With no arguments it runs a short default sweep of every scenario.
+// seeds on parallel workers (sweep), the list of named scenarios (list), or
+// a scenario as a YAML file (show). A scenario is a named one (--scenario)
+// or a file of one (--scenario-file). With no arguments it runs a short
+// default sweep of every scenario.
 //
 // Exit codes: 0 every check held, 1 a violation was found, 2 bad usage or
 // input.
@@ -15,8 +17,9 @@ import (
 
 const usage = `usage:
   simrun                      a short default sweep of every scenario and protocol
-  simrun run   [--protocol P] [--scenario NAME] [--seed N] [--json] [--trace FILE]
-  simrun sweep [--protocol P[,P...]] [--scenario NAME|all] [--seeds A:B] [--workers K] [--json]
+  simrun run   [--protocol P] [--scenario NAME | --scenario-file F.yaml] [--seed N] [--json] [--trace FILE]
+  simrun sweep [--protocol P[,P...]] [--scenario NAME|all | --scenario-file F.yaml] [--seeds A:B] [--workers K] [--json]
+  simrun show  NAME | --scenario-file F.yaml   a scenario as a file, every field explicit
   simrun list                 the named scenarios and protocols
 run 'simrun CMD -h' for the flags of a command.`
 
@@ -51,6 +54,8 @@ func simrun(args []string, stdout, stderr io.Writer) int {
 		code, err = sweepCommand(args[1:], stdout, stderr)
 	case args[0] == "list":
 		err = listCommand(args[1:], stdout)
+	case args[0] == "show":
+		err = showCommand(args[1:], stdout)
 	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK

@@ -18,15 +18,20 @@ import (
 type sweepPlan struct {
 	protocols []string
 	scenarios []scenarios.Scenario
-	first     uint64
-	last      uint64
-	workers   int
+	// file is the scenario file the one scenario came from, or "" when
+	// the scenarios are named ones.
+	file    string
+	first   uint64
+	last    uint64
+	workers int
 }
 
 // maxSweepRuns bounds one sweep so that a typo cannot queue billions of runs.
 const maxSweepRuns = 100_000_000
 
-func newSweepPlan(protocolList, scenarioName, seedsText string, workers int) (sweepPlan, error) {
+// newSweepPlan checks the sweep's flags: the scenario is a file when file
+// is not empty, else the named one (or all).
+func newSweepPlan(protocolList, scenarioName, file, seedsText string, workers int) (sweepPlan, error) {
 	var p sweepPlan
 	for _, name := range strings.Split(protocolList, ",") {
 		name = strings.TrimSpace(name)
@@ -37,16 +42,8 @@ func newSweepPlan(protocolList, scenarioName, seedsText string, workers int) (sw
 			p.protocols = append(p.protocols, name)
 		}
 	}
-	names := []string{scenarioName}
-	if scenarioName == "all" {
-		names = scenarios.Names()
-	}
-	for _, name := range names {
-		s, err := scenarios.Named(name)
-		if err != nil {
-			return p, usagef("sweep: --scenario: %v", err)
-		}
-		p.scenarios = append(p.scenarios, s)
+	if err := p.addScenarios(scenarioName, file); err != nil {
+		return p, err
 	}
 	first, last, err := parseSeedRange(seedsText)
 	if err != nil {
@@ -61,6 +58,30 @@ func newSweepPlan(protocolList, scenarioName, seedsText string, workers int) (sw
 		return p, usagef("sweep: --seeds: %s makes more than %d runs", seedsText, maxSweepRuns)
 	}
 	return p, nil
+}
+
+// addScenarios adds the scenario of the file, or the named one, or all.
+func (p *sweepPlan) addScenarios(name, file string) error {
+	if file != "" {
+		s, err := scenarios.LoadScenario(file)
+		if err != nil {
+			return err
+		}
+		p.scenarios, p.file = append(p.scenarios, s), file
+		return nil
+	}
+	names := []string{name}
+	if name == "all" {
+		names = scenarios.Names()
+	}
+	for _, name := range names {
+		s, err := scenarios.Named(name)
+		if err != nil {
+			return usagef("sweep: --scenario: %v", err)
+		}
+		p.scenarios = append(p.scenarios, s)
+	}
+	return nil
 }
 
 // parseSeedRange parses "A:B" (inclusive, A <= B) or a single seed "A".
@@ -234,6 +255,6 @@ func printSweep(out io.Writer, p sweepPlan, results []scenarios.Result, wall tim
 				first = first[:i]
 			}
 		}
-		fmt.Fprintf(out, "  FAIL %s seed %d: %s: %s\n    reproduce: %s\n", r.Scenario, r.Seed, r.Verdict, first, r.ReproduceCommand())
+		fmt.Fprintf(out, "  FAIL %s seed %d: %s: %s\n    reproduce: %s\n", r.Scenario, r.Seed, r.Verdict, first, reproduceCommand(r, p.file))
 	}
 }
