@@ -23,6 +23,6 @@
 // except that a timeout can turn Ok or Illegal into Unknown.)
 //
 // checker is read-only towards the protocols: it may import the fact types
-// of the packages it judges (nodes, nodes/kv, nodes/client, nodes/raft) and
+// of the packages it judges (nodes, nodes/kv, nodes/client, nodes/raft, nodes/paxos) and
 // sim, never network or scenarios, and it never calls into a node.
 package checker

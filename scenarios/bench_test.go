@@ -39,5 +39,9 @@ func benchmarkScenario(b *testing.B, protocol, name string) {
 // seconds, checked by every checker.
 func BenchmarkRaft5Steady(b *testing.B) { benchmarkScenario(b, "raft", "steady") }
 
+// BenchmarkPaxos5Steady is a full 5-node Multi-Paxos run: 3 clients, 10
+// simulated seconds, checked by every checker.
+func BenchmarkPaxos5Steady(b *testing.B) { benchmarkScenario(b, "paxos", "steady") }
+
 // BenchmarkRaft5Swarm is the same under a fault mix drawn from each seed.
 func BenchmarkRaft5Swarm(b *testing.B) { benchmarkScenario(b, "raft", "swarm") }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/consim/consim/checker"
 	"github.com/consim/consim/nodes"
+	"github.com/consim/consim/nodes/paxos"
 	"github.com/consim/consim/nodes/raft"
 )
 
@@ -36,6 +37,21 @@ var protocols = []Protocol{
 		},
 		Checkers: func(servers []nodes.ID) []checker.Online {
 			return []checker.Online{checker.NewRaft(servers)}
+		},
+	},
+	{
+		Name:        "paxos",
+		Description: "Multi-Paxos with a stable leader (Lamport, Paxos Made Simple §2-3)",
+		NewServer: func(o Options) (func() nodes.Node, error) {
+			cfg := paxos.DefaultConfig()
+			cfg.Bugs = o.PaxosBugs
+			if err := cfg.Validate(); err != nil {
+				return nil, err
+			}
+			return func() nodes.Node { return paxos.New(cfg) }, nil
+		},
+		Checkers: func(servers []nodes.ID) []checker.Online {
+			return []checker.Online{checker.NewPaxos(servers)}
 		},
 	},
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/consim/consim/nodes/client"
 	"github.com/consim/consim/nodes/host"
 	"github.com/consim/consim/nodes/kv"
+	"github.com/consim/consim/nodes/paxos"
 	"github.com/consim/consim/nodes/raft"
 	"github.com/consim/consim/sim"
 )
@@ -25,6 +27,8 @@ type Options struct {
 	Trace bool
 	// RaftBugs switches on deliberately broken Raft variants.
 	RaftBugs raft.Bugs
+	// PaxosBugs switches on deliberately broken Multi-Paxos variants.
+	PaxosBugs paxos.Bugs
 	// LinearizabilityTimeout bounds the Porcupine check (wall time); a
 	// check that runs out is reported as "unknown", never as a pass.
 	// Zero means DefaultLinearizabilityTimeout.
@@ -58,6 +62,8 @@ type Result struct {
 	Committed     uint64              `json:"committed"`
 	Network       network.Stats       `json:"network"`
 	Violations    []checker.Violation `json:"violations"`
+	// Swarm says the faults were drawn from the seed (see Played).
+	Swarm bool `json:"swarm,omitempty"`
 	// Halts counts nodes that refused a corrupt disk and stopped.
 	Halts int `json:"halts"`
 	// Played is the scenario as played: a swarm scenario's drawn faults
@@ -144,11 +150,9 @@ func Run(s Scenario, o Options) (Result, error) {
 		r.world.EnableTrace()
 	}
 	r.faultRng = r.world.Stream("faults")
-	r.faults = slices.Clone(s.Faults)
-	if s.Swarm {
-		r.faults = append(r.faults, swarmFaults(s, r.world.Stream("swarm"))...)
-	}
-	slices.SortStableFunc(r.faults, func(a, b Fault) int { return cmpDuration(a.At, b.At) })
+	played := Draw(s, o.Seed)
+	r.faults = slices.Clone(played.Faults)
+	slices.SortStableFunc(r.faults, func(a, b Fault) int { return cmp.Compare(a.At, b.At) })
 
 	history := &client.History{}
 	makers := make([]func() nodes.Node, 0, s.Servers+s.Clients)
@@ -178,21 +182,10 @@ func Run(s Scenario, o Options) (Result, error) {
 	}
 	res := r.judge(history.Ops, stop)
 	res.Protocol, res.Scenario, res.Seed = o.Protocol, s.Name, o.Seed
-	res.Played = s
-	res.Played.Faults, res.Played.Swarm = r.faults, false
+	res.Played, res.Swarm = played, s.Swarm
 	res.Halts = r.halts
 	res.WallTime = time.Since(started)
 	return res, nil
-}
-
-func cmpDuration(a, b time.Duration) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // judge runs the after-the-fact checkers and assembles the result.
@@ -356,15 +349,19 @@ func (r *run) Handle(e *sim.Event) {
 	r.world.Note(sim.KindFault, int(f.Node), 0, sim.HashString(detail), detail)
 }
 
-// watchdog runs every LivenessWindow and reports the run stuck when no
-// server has received anything for 2×LivenessWindow: nothing at all
-// happens, so no bound on time would help.
+// watchdog runs every LivenessWindow and reports the run stuck when servers
+// are running but none has received anything for 2×LivenessWindow: nothing
+// at all happens, so no bound on time would help.
 func (r *run) watchdog() {
 	var delivered uint64
+	up := false
 	for _, id := range r.host.Servers() {
 		delivered += r.host.Proc(id).Delivered
+		up = up || r.host.Proc(id).Up()
 	}
-	if delivered != r.lastDelivered {
+	// While every server is down the silence is the schedule's doing, not
+	// the protocol's: only silence among running servers counts.
+	if delivered != r.lastDelivered || !up {
 		r.lastDelivered, r.lastActivity = delivered, r.world.Now()
 	} else if quiet := r.world.Now() - r.lastActivity; quiet >= 2*r.scenario.LivenessWindow {
 		r.report(checker.Violation{

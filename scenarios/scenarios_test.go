@@ -10,7 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/consim/consim/checker"
 	"github.com/consim/consim/nodes"
+	"github.com/consim/consim/nodes/paxos"
 	"github.com/consim/consim/nodes/raft"
 )
 
@@ -178,4 +180,37 @@ func TestFaultsShowInTheRun(t *testing.T) {
 	assert.Equal(t, 2, restarts)
 	assert.GreaterOrEqual(t, res.LeaderChanges, 3, "each crash of the leader elects a new one")
 	assert.Positive(t, res.OpsOK)
+}
+
+// TestBrokenPaxosIsCaught runs deliberately broken Multi-Paxos variants and
+// requires a safety or linearizability check to catch each within a small
+// seed budget.
+func TestBrokenPaxosIsCaught(t *testing.T) {
+	tests := []struct {
+		name     string
+		bugs     paxos.Bugs
+		scenario string
+		budget   int
+	}{
+		{"promise omits accepted values", paxos.Bugs{PromiseOmitsAccepted: true}, "leader-isolation", 20},
+		{"promise omits accepted values, swarm", paxos.Bugs{PromiseOmitsAccepted: true}, "swarm", 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Named(tt.scenario)
+			require.NoError(t, err)
+			for seed := 1; seed <= tt.budget; seed++ {
+				res, err := Run(s, Options{Protocol: "paxos", Seed: uint64(seed), PaxosBugs: tt.bugs})
+				require.NoError(t, err)
+				if res.Failed() {
+					require.NotEmpty(t, res.Violations)
+					t.Logf("caught at seed %d: %v", seed, res.Violations[0])
+					assert.Contains(t, []string{string(checker.ClassSafety), string(checker.ClassLinearizability)}, res.Verdict,
+						"a safety bug is caught by a safety or linearizability check")
+					return
+				}
+			}
+			t.Fatalf("not caught within %d seeds", tt.budget)
+		})
+	}
 }

@@ -1,10 +1,14 @@
 package scenarios
 
 import (
+	"cmp"
+	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/consim/consim/nodes"
+	"github.com/consim/consim/sim"
 )
 
 // swarmKinds are the fault kinds swarm mode chooses among.
@@ -38,16 +42,21 @@ func swarmFaults(s Scenario, rng *rand.Rand) []Fault {
 	gapMean := time.Duration(100+rng.IntN(900)) * time.Millisecond
 	randomNode := func() nodes.ID { return nodes.ID(1 + rng.IntN(s.Servers)) }
 	var faults []Fault
+	cut := false // whether a link is cut, partitioned or clogged now
 	for at := drawGap(rng, gapMean); at < s.FaultsEnd(); at += drawGap(rng, gapMean) {
 		if rng.IntN(3) == 0 { // recover from earlier faults
-			if rng.IntN(2) == 0 {
+			// A heal only where something is cut, as a scenario file
+			// requires; otherwise restart whatever crashed.
+			if rng.IntN(2) == 0 && cut {
 				faults = append(faults, Fault{At: at, Action: ActHeal})
+				cut = false
 			} else {
 				faults = append(faults, Fault{At: at, Action: ActRestart})
 			}
 			continue
 		}
 		f := Fault{At: at, Action: on[rng.IntN(len(on))]}
+		cut = cut || cuts(f.Action)
 		switch f.Action {
 		case ActCut, ActClog:
 			if s.Servers < 2 {
@@ -92,4 +101,22 @@ func swarmFaults(s Scenario, rng *rand.Rand) []Fault {
 // drawGap draws the time to the next action, whole milliseconds, at least 1.
 func drawGap(rng *rand.Rand, mean time.Duration) time.Duration {
 	return max(time.Millisecond, time.Duration(rng.ExpFloat64()*float64(mean)).Truncate(time.Millisecond))
+}
+
+// Draw returns s as it plays with seed: for a swarm scenario, its drawn
+// faults written out after the fixed ones and Swarm off (the same stream
+// Run draws from, so the result replays the same run without swarm mode);
+// any other scenario unchanged.
+func Draw(s Scenario, seed uint64) Scenario {
+	if !s.Swarm {
+		return s
+	}
+	faults := append(slices.Clone(s.Faults), swarmFaults(s, sim.New(seed, sim.Limits{}).Stream("swarm"))...)
+	slices.SortStableFunc(faults, func(a, b Fault) int { return cmp.Compare(a.At, b.At) })
+	s.Faults, s.Swarm = faults, false
+	s.Name = fmt.Sprintf("%s-seed-%d", s.Name, seed)
+	if s.Description != "" {
+		s.Description = fmt.Sprintf("%s (drawn for seed %d)", s.Description, seed)
+	}
+	return s
 }

@@ -135,6 +135,9 @@ func printSummary(out io.Writer, r scenarios.Result, file string) {
 	}
 	if r.Failed() {
 		fmt.Fprintf(out, "reproduce with: %s\n", reproduceCommand(r, file))
+		if r.Swarm {
+			fmt.Fprintf(out, "drawn faults as a file: %s\n", drawnCommand(r, file))
+		}
 	}
 }
 

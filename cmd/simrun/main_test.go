@@ -260,3 +260,22 @@ func TestBadScenarioFilesExitTwo(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "no/such/file.yaml: no such file or directory")
 }
+
+func TestShowSwarmSeedWritesTheDrawnFaultsAsAReplayableFile(t *testing.T) {
+	path := t.TempDir() + "/drawn.yaml"
+	code, stdout, stderr := call("show", "swarm", "--seed", "7")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "swarm: false")
+	assert.Contains(t, stdout, "name: swarm-seed-7")
+	require.NoError(t, os.WriteFile(path, []byte(stdout), 0o644))
+	fingerprint := func(args ...string) string {
+		code, out, stderr := call(append([]string{"run", "--json", "--seed", "7"}, args...)...)
+		require.Equal(t, exitOK, code, stderr)
+		var res map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &res))
+		return res["fingerprint"].(string)
+	}
+	assert.Equal(t, fingerprint("--scenario", "swarm"), fingerprint("--scenario-file", path))
+	code, _, _ = call("show", "swarm", "--seed", "x")
+	assert.Equal(t, exitUsage, code)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/consim/consim/scenarios"
@@ -16,18 +17,28 @@ import (
 func showCommand(args []string, out io.Writer) error {
 	fs := newFlagSet("show", out)
 	file := fs.String("scenario-file", "", "print this scenario file with every field explicit")
+	seedText := fs.String("seed", "", "for a swarm scenario: print the faults drawn for this seed (a file that replays the run without swarm mode)")
+	// The name may come before the flags (show swarm --seed 7) or after.
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
 	if err := parseFlags(fs, args, out); err != nil {
 		return err
+	}
+	rest := fs.Args()
+	if name == "" && len(rest) > 0 {
+		name, rest = rest[0], rest[1:]
 	}
 	var s scenarios.Scenario
 	var err error
 	switch {
-	case fs.NArg() > 1:
-		return usagef("show: unexpected argument %q", fs.Arg(1))
-	case fs.NArg() == 1 && *file != "":
+	case len(rest) > 0:
+		return usagef("show: unexpected argument %q", rest[0])
+	case name != "" && *file != "":
 		return usagef("show: give a scenario name or --scenario-file, not both")
-	case fs.NArg() == 1:
-		if s, err = scenarios.Named(fs.Arg(0)); err != nil {
+	case name != "":
+		if s, err = scenarios.Named(name); err != nil {
 			return usagef("show: %v", err)
 		}
 	case *file != "":
@@ -36,6 +47,13 @@ func showCommand(args []string, out io.Writer) error {
 		}
 	default:
 		return usagef("show: which scenario? give its name (see simrun list) or --scenario-file")
+	}
+	if *seedText != "" {
+		seed, err := strconv.ParseUint(*seedText, 10, 64)
+		if err != nil {
+			return usagef("show: --seed %q is not a non-negative integer", *seedText)
+		}
+		s = scenarios.Draw(s, seed)
 	}
 	data, err := scenarios.MarshalScenario(s)
 	if err != nil {
@@ -76,6 +94,16 @@ func reproduceCommand(r scenarios.Result, file string) string {
 		return r.ReproduceCommand()
 	}
 	return fmt.Sprintf("simrun run --protocol %s --scenario-file %s --seed %d", r.Protocol, shellQuote(file), r.Seed)
+}
+
+// drawnCommand is, for a swarm run, the command that writes its drawn
+// faults as a scenario file: a regression someone can commit.
+func drawnCommand(r scenarios.Result, file string) string {
+	source := r.Scenario
+	if file != "" {
+		source = "--scenario-file " + shellQuote(file)
+	}
+	return fmt.Sprintf("simrun show %s --seed %d > %s.yaml", source, r.Seed, r.Played.Name)
 }
 
 // plainWord matches what a POSIX shell reads as one word without quotes.

@@ -256,5 +256,8 @@ func printSweep(out io.Writer, p sweepPlan, results []scenarios.Result, wall tim
 			}
 		}
 		fmt.Fprintf(out, "  FAIL %s seed %d: %s: %s\n    reproduce: %s\n", r.Scenario, r.Seed, r.Verdict, first, reproduceCommand(r, p.file))
+		if r.Swarm {
+			fmt.Fprintf(out, "    as a file: %s\n", drawnCommand(r, p.file))
+		}
 	}
 }
