@@ -29,6 +29,9 @@ type Options struct {
 	RaftBugs raft.Bugs
 	// PaxosBugs switches on deliberately broken Multi-Paxos variants.
 	PaxosBugs paxos.Bugs
+	// Bug names a catalog entry (see Bugs) to switch on; it must break
+	// Protocol.
+	Bug string
 	// LinearizabilityTimeout bounds the Porcupine check (wall time); a
 	// check that runs out is reported as "unknown", never as a pass.
 	// Zero means DefaultLinearizabilityTimeout.
@@ -46,6 +49,7 @@ const (
 // Result is what one run found.
 type Result struct {
 	Protocol    string        `json:"protocol"`
+	Bug         string        `json:"bug,omitempty"`
 	Scenario    string        `json:"scenario"`
 	Seed        uint64        `json:"seed"`
 	Verdict     string        `json:"verdict"`
@@ -90,7 +94,11 @@ func (r Result) Failed() bool { return r.Verdict != VerdictOK }
 
 // ReproduceCommand is the simrun command line that replays this run.
 func (r Result) ReproduceCommand() string {
-	return fmt.Sprintf("simrun run --protocol %s --scenario %s --seed %d", r.Protocol, r.Scenario, r.Seed)
+	bug := ""
+	if r.Bug != "" {
+		bug = " --bug " + r.Bug
+	}
+	return fmt.Sprintf("simrun run --protocol %s%s --scenario %s --seed %d", r.Protocol, bug, r.Scenario, r.Seed)
 }
 
 // run is the state of one run: it is the host's Observer and the handler
@@ -140,6 +148,9 @@ func Run(s Scenario, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if err := applyBug(&o); err != nil {
+		return Result{}, err
+	}
 	newServer, err := proto.NewServer(o)
 	if err != nil {
 		return Result{}, fmt.Errorf("protocol %s: %w", o.Protocol, err)
@@ -181,7 +192,7 @@ func Run(s Scenario, o Options) (Result, error) {
 		}
 	}
 	res := r.judge(history.Ops, stop)
-	res.Protocol, res.Scenario, res.Seed = o.Protocol, s.Name, o.Seed
+	res.Protocol, res.Bug, res.Scenario, res.Seed = o.Protocol, o.Bug, s.Name, o.Seed
 	res.Played, res.Swarm = played, s.Swarm
 	res.Halts = r.halts
 	res.WallTime = time.Since(started)

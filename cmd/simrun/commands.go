@@ -61,6 +61,7 @@ func runCommand(args []string, stdout, stderr io.Writer) (int, error) {
 	seedText := fs.String("seed", "1", "seed (a non-negative integer)")
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of the summary")
 	tracePath := fs.String("trace", "", "write every event as JSON lines to this file")
+	bug := fs.String("bug", "", "switch on a catalog bug (see simrun bugs --list)")
 	if err := parse(fs, args, stdout); err != nil {
 		return exitUsage, err
 	}
@@ -71,11 +72,14 @@ func runCommand(args []string, stdout, stderr io.Writer) (int, error) {
 	if _, err := scenarios.LookupProtocol(*protocol); err != nil {
 		return exitUsage, usagef("run: --protocol: %v", err)
 	}
+	if err := checkBug(*bug, []string{*protocol}); err != nil {
+		return exitUsage, usagef("run: --bug: %v", err)
+	}
 	s, err := pickScenario(fs, *scenarioName, *scenarioFile)
 	if err != nil {
 		return exitUsage, err
 	}
-	res, err := scenarios.Run(s, scenarios.Options{Protocol: *protocol, Seed: seed, Trace: *tracePath != ""})
+	res, err := scenarios.Run(s, scenarios.Options{Protocol: *protocol, Bug: *bug, Seed: seed, Trace: *tracePath != ""})
 	if err != nil {
 		return exitUsage, err
 	}
@@ -165,6 +169,7 @@ func listCommand(args []string, out io.Writer) error {
 func sweepCommand(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlagSet("sweep", stderr)
 	protocolList := fs.String("protocol", "raft", "comma-separated protocols: "+strings.Join(scenarios.ProtocolNames(), ", "))
+	bug := fs.String("bug", "", "switch on a catalog bug (see simrun bugs --list)")
 	scenarioName := fs.String("scenario", "all", "named scenario, or all")
 	scenarioFile := fs.String("scenario-file", "", "scenario file (YAML; see simrun show), instead of --scenario")
 	seedsText := fs.String("seeds", "1:100", "seed range A:B (inclusive)")
@@ -177,6 +182,12 @@ func sweepCommand(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, usagef("sweep: give --scenario or --scenario-file, not both")
 	}
 	plan, err := newSweepPlan(*protocolList, *scenarioName, *scenarioFile, *seedsText, *workers)
+	if err == nil {
+		if err = checkBug(*bug, plan.protocols); err != nil {
+			err = usagef("sweep: --bug: %v", err)
+		}
+		plan.bug = *bug
+	}
 	if err != nil {
 		return exitUsage, err
 	}
@@ -191,4 +202,22 @@ func defaultSweep(stdout, stderr io.Writer) (int, error) {
 	fmt.Fprintf(stdout, "consim default sweep: every scenario, protocols %s, seeds 1:20 (see simrun -h)\n",
 		strings.Join(plan.protocols, ","))
 	return plan.execute(stdout, false)
+}
+
+// checkBug checks that bug (if any) is a catalog entry that breaks every
+// protocol of the run.
+func checkBug(bug string, protocols []string) error {
+	if bug == "" {
+		return nil
+	}
+	b, err := scenarios.LookupBug(bug)
+	if err != nil {
+		return err
+	}
+	for _, p := range protocols {
+		if p != b.Protocol {
+			return fmt.Errorf("bug %q breaks %s, not %s", b.Name, b.Protocol, p)
+		}
+	}
+	return nil
 }

@@ -93,7 +93,11 @@ func reproduceCommand(r scenarios.Result, file string) string {
 	if file == "" {
 		return r.ReproduceCommand()
 	}
-	return fmt.Sprintf("simrun run --protocol %s --scenario-file %s --seed %d", r.Protocol, shellQuote(file), r.Seed)
+	bug := ""
+	if r.Bug != "" {
+		bug = " --bug " + r.Bug
+	}
+	return fmt.Sprintf("simrun run --protocol %s%s --scenario-file %s --seed %d", r.Protocol, bug, shellQuote(file), r.Seed)
 }
 
 // drawnCommand is, for a swarm run, the command that writes its drawn

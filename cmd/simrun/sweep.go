@@ -16,6 +16,8 @@ import (
 
 // sweepPlan is a validated sweep: every protocol × scenario × seed.
 type sweepPlan struct {
+	// bug is the catalog bug switched on in every run ("" for none).
+	bug       string
 	protocols []string
 	scenarios []scenarios.Scenario
 	// file is the scenario file the one scenario came from, or "" when
@@ -140,7 +142,7 @@ func (p sweepPlan) execute(out io.Writer, jsonOut bool) (int, error) {
 			defer wg.Done()
 			for i := range next {
 				j := jobs[i]
-				results[i], errs[i] = scenarios.Run(j.scenario, scenarios.Options{Protocol: j.protocol, Seed: j.seed})
+				results[i], errs[i] = scenarios.Run(j.scenario, scenarios.Options{Protocol: j.protocol, Bug: p.bug, Seed: j.seed})
 				results[i].Shed()
 			}
 		}()
