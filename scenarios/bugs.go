@@ -71,6 +71,13 @@ func BugNames() []string {
 	return names
 }
 
+// Baseline reports whether the bug's protocol is a baseline without a
+// correct variant (see Protocol.Baseline).
+func (b Bug) Baseline() bool {
+	p, err := LookupProtocol(b.Protocol)
+	return err == nil && p.Baseline
+}
+
 // LookupBug finds a catalog entry by name.
 func LookupBug(name string) (Bug, error) {
 	for _, b := range catalog {

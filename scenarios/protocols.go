@@ -15,6 +15,10 @@ import (
 type Protocol struct {
 	Name        string
 	Description string
+	// Baseline marks a protocol that is not consensus (kept to show what
+	// consensus buys): it is expected to fail under faults, so sweeps and
+	// tests do not count its failures against the project.
+	Baseline bool
 	// NewServer returns the constructor of a fresh server node (called at
 	// boot and at every restart), or an error for options it cannot honour.
 	NewServer func(o Options) (func() nodes.Node, error)
