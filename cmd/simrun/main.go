@@ -17,10 +17,11 @@ import (
 
 const usage = `usage:
   simrun                      a short default sweep of every scenario and protocol
-  simrun run   [--protocol P] [--scenario NAME | --scenario-file F.yaml] [--seed N] [--json] [--trace FILE]
-  simrun sweep [--protocol P[,P...]] [--scenario NAME|all | --scenario-file F.yaml] [--seeds A:B] [--workers K] [--json]
+  simrun run   [--protocol P] [--bug NAME] [--scenario NAME | --scenario-file F.yaml] [--seed N] [--json] [--trace FILE]
+  simrun sweep [--protocol P[,P...]] [--bug NAME] [--scenario NAME|all | --scenario-file F.yaml] [--seeds A:B] [--workers K] [--json]
   simrun show  NAME | --scenario-file F.yaml   a scenario as a file, every field explicit
   simrun list                 the named scenarios and protocols
+  simrun bugs  [--seeds A:B] [--bug NAME] [--json | --markdown] [--list]   hunt the bug catalog
 run 'simrun CMD -h' for the flags of a command.`
 
 // Exit codes.
@@ -52,6 +53,8 @@ func simrun(args []string, stdout, stderr io.Writer) int {
 		code, err = runCommand(args[1:], stdout, stderr)
 	case args[0] == "sweep":
 		code, err = sweepCommand(args[1:], stdout, stderr)
+	case args[0] == "bugs":
+		code, err = bugsCommand(args[1:], stdout, stderr)
 	case args[0] == "list":
 		err = listCommand(args[1:], stdout)
 	case args[0] == "show":

@@ -279,3 +279,36 @@ func TestShowSwarmSeedWritesTheDrawnFaultsAsAReplayableFile(t *testing.T) {
 	code, _, _ = call("show", "swarm", "--seed", "x")
 	assert.Equal(t, exitUsage, code)
 }
+
+func TestBugsReportsDetectionAndTheCorrectProtocol(t *testing.T) {
+	code, stdout, stderr := call("bugs", "--seeds", "1:3", "--bug", "paxos-promise-omits-accepted", "--json")
+	require.Equal(t, exitOK, code, stderr)
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	require.Len(t, lines, 2, "one object for the bug, one for the correct protocol")
+	var bug, correct map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &bug))
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &correct))
+	for _, key := range []string{"bug", "protocol", "origin", "caught_by", "seeds", "detected", "first_seed"} {
+		assert.Contains(t, bug, key)
+	}
+	assert.Equal(t, "one-value-chosen", bug["caught_by"])
+	assert.Positive(t, bug["detected"])
+	assert.Equal(t, "paxos", correct["correct"])
+	assert.Zero(t, correct["violations"])
+
+	code, _, stderr = call("bugs", "--bug", "nope")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `unknown bug "nope"`)
+	code, stdout, _ = call("bugs", "--list")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, stdout, "raft-vote-without-log-check")
+}
+
+func TestRunWithABugFailsAndSaysHowToReproduce(t *testing.T) {
+	code, stdout, _ := call("run", "--protocol", "paxos", "--bug", "paxos-promise-omits-accepted", "--scenario", "leader-isolation", "--seed", "1")
+	assert.Equal(t, exitViolation, code)
+	assert.Contains(t, stdout, "simrun run --protocol paxos --bug paxos-promise-omits-accepted --scenario leader-isolation --seed 1")
+	code, _, stderr := call("run", "--protocol", "paxos", "--bug", "raft-vote-without-log-check")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "breaks raft, not paxos")
+}

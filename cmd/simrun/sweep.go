@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -106,18 +107,18 @@ func parseSeedRange(text string) (uint64, uint64, error) {
 	return first, last, nil
 }
 
-type sweepJob struct {
-	protocol string
+// job is one run of a sweep.
+type job struct {
 	scenario scenarios.Scenario
-	seed     uint64
+	options  scenarios.Options
 }
 
-func (p sweepPlan) jobs() []sweepJob {
-	var jobs []sweepJob
+func (p sweepPlan) jobs() []job {
+	var jobs []job
 	for _, s := range p.scenarios {
 		for _, proto := range p.protocols {
 			for seed := p.first; ; seed++ {
-				jobs = append(jobs, sweepJob{proto, s, seed})
+				jobs = append(jobs, job{s, scenarios.Options{Protocol: proto, Bug: p.bug, Seed: seed}})
 				if seed == p.last {
 					break
 				}
@@ -127,22 +128,20 @@ func (p sweepPlan) jobs() []sweepJob {
 	return jobs
 }
 
-// execute runs every job on the plan's workers, one World per goroutine, and
-// prints the results in job order whatever order they finish in.
-func (p sweepPlan) execute(out io.Writer, jsonOut bool) (int, error) {
-	jobs := p.jobs()
+// runJobs runs jobs on `workers` goroutines, one World each, and returns the
+// results in job order whatever order they finish in, each shed of its
+// history and trace. The first error (bad input) is returned.
+func runJobs(jobs []job, workers int) ([]scenarios.Result, error) {
 	results := make([]scenarios.Result, len(jobs))
 	errs := make([]error, len(jobs))
-	started := time.Now()
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(p.workers, len(jobs)) {
+	for range min(workers, len(jobs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				j := jobs[i]
-				results[i], errs[i] = scenarios.Run(j.scenario, scenarios.Options{Protocol: j.protocol, Bug: p.bug, Seed: j.seed})
+				results[i], errs[i] = scenarios.Run(jobs[i].scenario, jobs[i].options)
 				results[i].Shed()
 			}
 		}()
@@ -152,12 +151,17 @@ func (p sweepPlan) execute(out io.Writer, jsonOut bool) (int, error) {
 	}
 	close(next)
 	wg.Wait()
-	wall := time.Since(started)
-	for _, err := range errs {
-		if err != nil {
-			return exitUsage, err
-		}
+	return results, errors.Join(errs...)
+}
+
+// execute runs every job on the plan's workers and prints the results.
+func (p sweepPlan) execute(out io.Writer, jsonOut bool) (int, error) {
+	started := time.Now()
+	results, err := runJobs(p.jobs(), p.workers)
+	if err != nil {
+		return exitUsage, err
 	}
+	wall := time.Since(started)
 	if jsonOut {
 		enc := json.NewEncoder(out)
 		for _, r := range results {
