@@ -79,14 +79,14 @@ const (
 	fnvPrime  = 1099511628211
 )
 
-// mix folds a 64-bit word into h (FNV-1a over the word's bytes, unrolled).
+// mix folds a 64-bit word into h: one multiply-xorshift round (the
+// finalizer of splitmix64 applied to h xor x), cheap enough for every event.
 func mix(h, x uint64) uint64 {
-	for i := 0; i < 8; i++ {
-		h ^= x & 0xff
-		h *= fnvPrime
-		x >>= 8
-	}
-	return h
+	h ^= x
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 31
+	h *= 0x94d049bb133111eb
+	return h ^ h>>29
 }
 
 // HashString is a 64-bit FNV-1a digest of s, for callers building a Digest.
