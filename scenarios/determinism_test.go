@@ -44,7 +44,6 @@ func (g *gossip) Timer(t nodes.Timer) {
 	g.env.SetTimer(10*time.Millisecond, nodes.Timer{})
 }
 
-
 func TestCheckDeterminismNamesTheFirstDivergentEvent(t *testing.T) {
 	protocols = append(protocols, Protocol{
 		Name:     "test-gossip",
