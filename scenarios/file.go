@@ -191,6 +191,58 @@ func scenarioFields(s *Scenario) []field {
 		durationField("duration", &s.Duration),
 		durationField("liveness_window", &s.LivenessWindow),
 		boolField("keep_faults", &s.KeepFaults),
+		regressionField(&s.Regression),
+	}
+}
+
+// regressionField is the optional regression block: absent (nil) unless
+// the file has one, and then written back.
+func regressionField(dst **Regression) field {
+	f := field{
+		name: "regression",
+		decode: func(d *decoder, n *yaml.Node, path string) {
+			r := &Regression{}
+			d.mapping(n, path, regressionFields(r))
+			*dst = r
+		},
+		encode: func() *yaml.Node { return encodeMapping(regressionFields(*dst), 0) },
+	}
+	return omitZero(f, *dst == nil)
+}
+
+func regressionFields(r *Regression) []field {
+	return []field{
+		textField("protocol", &r.Protocol),
+		omitZero(textField("bug", &r.Bug), r.Bug == ""),
+		seedsField("seeds", &r.Seeds),
+		omitZero(textField("expect", &r.Expect), r.Expect == ""),
+	}
+}
+
+// seedsField is a list of seeds (non-negative integers).
+func seedsField(name string, dst *[]uint64) field {
+	return field{
+		name: name,
+		decode: func(d *decoder, n *yaml.Node, path string) {
+			*dst = sequence(d, n, path, "a list of seeds", func(d *decoder, n *yaml.Node, path string, seed *uint64) {
+				if !d.scalar(n, path, "a seed (a non-negative integer)", "!!int") {
+					return
+				}
+				v, err := strconv.ParseUint(n.Value, 0, 64)
+				if err != nil {
+					d.add(pos(n), path, "%s is not a non-negative integer", n.Value)
+					return
+				}
+				*seed = v
+			})
+		},
+		encode: func() *yaml.Node {
+			seq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+			for _, v := range *dst {
+				seq.Content = append(seq.Content, scalarNode("!!int", strconv.FormatUint(v, 10)))
+			}
+			return seq
+		},
 	}
 }
 

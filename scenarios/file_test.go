@@ -65,6 +65,7 @@ func fullScenario() Scenario {
 		Duration:       10 * time.Second,
 		LivenessWindow: 2 * time.Second,
 		KeepFaults:     true,
+		Regression:     &Regression{Protocol: "paxos", Bug: "paxos-promise-omits-accepted", Seeds: []uint64{1, 7, 1 << 40}, Expect: "safety"},
 	}
 }
 
@@ -147,7 +148,7 @@ func TestSeveralErrorsComeInFileOrder(t *testing.T) {
 	assert.Equal(t, []string{
 		"x.yaml:2:8: swarm: want true or false, got the integer 1",
 		"x.yaml:3:10: servers: want an integer, got true",
-		"x.yaml:4:1: bogus: unknown field; known fields: name, description, servers, clients, network, workload, faults, swarm, duration, liveness_window, keep_faults",
+		"x.yaml:4:1: bogus: unknown field; known fields: name, description, servers, clients, network, workload, faults, swarm, duration, liveness_window, keep_faults, regression",
 	}, strings.Split(err.Error(), "\n"))
 }
 

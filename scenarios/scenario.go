@@ -48,6 +48,22 @@ type Scenario struct {
 	// the liveness phase starts (to show what a cluster that never regains
 	// a majority looks like: a liveness failure, not a pass).
 	KeepFaults bool
+	// Regression, when set, makes the scenario a case of a regression
+	// corpus (see Regress): which protocol and seeds to replay and what
+	// verdict to expect. Runs ignore it.
+	Regression *Regression
+}
+
+// Regression is a regression case: replay Seeds of the scenario on
+// Protocol (with Bug switched on, if any) and expect the verdict Expect
+// ("ok" when empty: a bug that was found and fixed must stay fixed; a
+// catalog bug's case expects its violation class, so that the checkers stay
+// honest too).
+type Regression struct {
+	Protocol string
+	Bug      string
+	Seeds    []uint64
+	Expect   string
 }
 
 // FaultsEnd is when the liveness phase starts.
@@ -78,6 +94,21 @@ func (s Scenario) Validate() error {
 		add("liveness_window: %v, must be positive", s.LivenessWindow)
 	} else if s.FaultsEnd() < 0 {
 		add("liveness_window: 2×%v is longer than the duration %v", s.LivenessWindow, s.Duration)
+	}
+	if r := s.Regression; r != nil {
+		if _, err := LookupProtocol(r.Protocol); err != nil {
+			add("regression.protocol: %v", err)
+		}
+		if len(r.Seeds) == 0 {
+			add("regression.seeds: a regression case needs at least one seed")
+		}
+		if r.Bug != "" {
+			if b, err := LookupBug(r.Bug); err != nil {
+				add("regression.bug: %v", err)
+			} else if b.Protocol != r.Protocol {
+				add("regression.bug: %s breaks %s, not %s", b.Name, b.Protocol, r.Protocol)
+			}
+		}
 	}
 	for i, f := range s.Faults {
 		if err := f.validate(s.Servers); err != nil {
