@@ -17,10 +17,13 @@ import (
 // and reports which checker caught it first, after how many seeds and how
 // often; it runs the correct protocols on the same seeds, which must show no
 // violation. Exit 0 when every bug was caught and the correct protocols held.
-func bugsCommand(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlagSet("bugs", stderr)
+// An interrupted hunt reports the runs it finished and exits 1 if a correct
+// protocol failed in them, else 130: a bug it did not reach is not a miss.
+func bugsCommand(inv invocation, args []string) (int, error) {
+	stdout := inv.stdout
+	fs := newFlagSet("bugs", inv.stderr)
 	seedsText := fs.String("seeds", "1:100", "seed range A:B (inclusive) for every bug and scenario")
-	workers := fs.Int("workers", runtime.NumCPU(), "parallel workers (one World each)")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel workers (one World each); the default, GOMAXPROCS, follows a container's CPU limit")
 	jsonOut := fs.Bool("json", false, "print one JSON object per bug (and per correct protocol), a line each")
 	only := fs.String("bug", "", "hunt only this bug")
 	list := fs.Bool("list", false, "list the catalog and exit")
@@ -52,7 +55,9 @@ func bugsCommand(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	hunt := newBugHunt(bugs, first, last)
 	started := time.Now()
-	results, err := runJobs(hunt.jobs, *workers)
+	progress := startMeter(inv, "bugs", len(hunt.jobs), *jsonOut)
+	results, err := runJobs(inv.ctx, hunt.jobs, *workers, progress.finished)
+	progress.stop()
 	if err != nil {
 		return exitUsage, err
 	}
@@ -73,6 +78,15 @@ func bugsCommand(args []string, stdout, stderr io.Writer) (int, error) {
 		printBugMarkdown(stdout, reports, correct, first, last)
 	} else {
 		printBugReport(stdout, reports, correct, len(results), time.Since(started))
+	}
+	if len(results) < len(hunt.jobs) {
+		printInterrupted(inv, *jsonOut, len(results), len(hunt.jobs))
+		for _, c := range correct {
+			if c.Violations > 0 {
+				return exitViolation, nil
+			}
+		}
+		return exitInterrupted, nil
 	}
 	for _, r := range reports {
 		if r.Detected == 0 {
@@ -102,7 +116,7 @@ func newBugHunt(bugs []scenarios.Bug, first, last uint64) *bugHunt {
 	for _, b := range bugs {
 		for _, name := range b.Scenarios {
 			s, _ := scenarios.Named(name) // the catalog test checks the names
-			h.addSeeds(s, b.Protocol, b.Name)
+			h.addSeeds(&s, b.Protocol, b.Name)
 			if b.Baseline() {
 				continue
 			}
@@ -117,13 +131,13 @@ func newBugHunt(bugs []scenarios.Bug, first, last uint64) *bugHunt {
 	for _, protocol := range protocolOrder {
 		for _, name := range correct[protocol] {
 			s, _ := scenarios.Named(name)
-			h.addSeeds(s, protocol, "")
+			h.addSeeds(&s, protocol, "")
 		}
 	}
 	return h
 }
 
-func (h *bugHunt) addSeeds(s scenarios.Scenario, protocol, bug string) {
+func (h *bugHunt) addSeeds(s *scenarios.Scenario, protocol, bug string) {
 	for seed := h.first; ; seed++ {
 		h.jobs = append(h.jobs, job{s, scenarios.Options{Protocol: protocol, Bug: bug, Seed: seed}})
 		if seed == h.last {

@@ -166,22 +166,27 @@ func listCommand(args []string, out io.Writer) error {
 	return nil
 }
 
-func sweepCommand(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlagSet("sweep", stderr)
+func sweepCommand(inv invocation, args []string) (int, error) {
+	fs := newFlagSet("sweep", inv.stderr)
 	protocolList := fs.String("protocol", "raft", "comma-separated protocols: "+strings.Join(scenarios.ProtocolNames(), ", "))
 	bug := fs.String("bug", "", "switch on a catalog bug (see simrun bugs --list)")
 	scenarioName := fs.String("scenario", "all", "named scenario, or all")
 	scenarioFile := fs.String("scenario-file", "", "scenario file (YAML; see simrun show), instead of --scenario")
 	seedsText := fs.String("seeds", "1:100", "seed range A:B (inclusive)")
-	workers := fs.Int("workers", runtime.NumCPU(), "parallel workers (one World each)")
+	shardText := fs.String("shard", "", "run only shard I of N (0 <= I < N): the seeds S of the range with (S-A) mod N = I; merge the shards' --json output with simrun merge")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel workers (one World each); the default, GOMAXPROCS, follows a container's CPU limit")
 	jsonOut := fs.Bool("json", false, "print one JSON object per run, a line each")
-	if err := parse(fs, args, stdout); err != nil {
+	if err := parse(fs, args, inv.stdout); err != nil {
 		return exitUsage, err
 	}
 	if *scenarioFile != "" && isSet(fs, "scenario") {
 		return exitUsage, usagef("sweep: give --scenario or --scenario-file, not both")
 	}
-	plan, err := newSweepPlan(*protocolList, *scenarioName, *scenarioFile, *seedsText, *workers)
+	sh, err := parseShard(*shardText)
+	if err != nil {
+		return exitUsage, usagef("sweep: --shard: %v", err)
+	}
+	plan, err := newSweepPlan(*protocolList, *scenarioName, *scenarioFile, *seedsText, sh, *workers)
 	if err == nil {
 		if err = checkBug(*bug, plan.protocols); err != nil {
 			err = usagef("sweep: --bug: %v", err)
@@ -191,10 +196,10 @@ func sweepCommand(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	return plan.execute(stdout, *jsonOut)
+	return plan.execute(inv, *jsonOut)
 }
 
-func defaultSweep(stdout, stderr io.Writer) (int, error) {
+func defaultSweep(inv invocation) (int, error) {
 	// Baselines (replication without consensus) fail under faults by
 	// design; the default sweep judges the consensus protocols.
 	var consensus []string
@@ -203,13 +208,13 @@ func defaultSweep(stdout, stderr io.Writer) (int, error) {
 			consensus = append(consensus, name)
 		}
 	}
-	plan, err := newSweepPlan(strings.Join(consensus, ","), "all", "", "1:20", runtime.NumCPU())
+	plan, err := newSweepPlan(strings.Join(consensus, ","), "all", "", "1:20", wholeRange, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return exitUsage, err
 	}
-	fmt.Fprintf(stdout, "consim default sweep: every scenario, protocols %s, seeds 1:20 (see simrun -h)\n",
+	fmt.Fprintf(inv.stdout, "consim default sweep: every scenario, protocols %s, seeds 1:20 (see simrun -h)\n",
 		strings.Join(plan.protocols, ","))
-	return plan.execute(stdout, false)
+	return plan.execute(inv, false)
 }
 
 // checkBug checks that bug (if any) is a catalog entry that breaks every

@@ -107,7 +107,13 @@ func drawnCommand(r scenarios.Result, file string) string {
 	if file != "" {
 		source = "--scenario-file " + shellQuote(file)
 	}
-	return fmt.Sprintf("simrun show %s --seed %d > %s.yaml", source, r.Seed, r.Played.Name)
+	name := r.Played.Name
+	if name == "" {
+		// A merged run of a scenario file merge was not given: name the
+		// file as scenarios.Draw names the drawn scenario.
+		name = fmt.Sprintf("%s-seed-%d", r.Scenario, r.Seed)
+	}
+	return fmt.Sprintf("simrun show %s --seed %d > %s.yaml", source, r.Seed, name)
 }
 
 // plainWord matches what a POSIX shell reads as one word without quotes.

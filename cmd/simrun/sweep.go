@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +16,8 @@ import (
 	"github.com/consim/consim/scenarios"
 )
 
-// sweepPlan is a validated sweep: every protocol × scenario × seed.
+// sweepPlan is a validated sweep: every protocol × scenario × seed of the
+// plan's shard.
 type sweepPlan struct {
 	// bug is the catalog bug switched on in every run ("" for none).
 	bug       string
@@ -23,19 +25,73 @@ type sweepPlan struct {
 	scenarios []scenarios.Scenario
 	// file is the scenario file the one scenario came from, or "" when
 	// the scenarios are named ones.
-	file    string
-	first   uint64
-	last    uint64
+	file        string
+	first, last uint64
+	// shard is the slice of first..last this sweep runs (wholeRange for
+	// all of it).
+	shard   shard
 	workers int
+	// runs is how many runs the plan makes: its jobs' length.
+	runs int
 }
 
-// maxSweepRuns bounds one sweep so that a typo cannot queue billions of runs.
+// maxSweepRuns bounds one sweep (one shard of it) so that a typo cannot
+// queue billions of runs.
 const maxSweepRuns = 100_000_000
+
+// shard is a deterministic slice of a seed range first..last: the seeds s
+// with (s - first) mod count == index. The count shards of a range hold
+// each of its seeds exactly once.
+type shard struct {
+	index, count uint64
+}
+
+// wholeRange is the one shard that holds every seed.
+var wholeRange = shard{index: 0, count: 1}
+
+func (s shard) String() string { return fmt.Sprintf("%d/%d", s.index, s.count) }
+
+// parseShard parses "I/N" with 0 <= I < N; "" is the whole range.
+func parseShard(text string) (shard, error) {
+	if text == "" {
+		return wholeRange, nil
+	}
+	i, n, found := strings.Cut(text, "/")
+	if !found {
+		return shard{}, fmt.Errorf("%q: want I/N, the shard I of N (0 <= I < N), such as 0/4", text)
+	}
+	index, err := strconv.ParseUint(i, 10, 64)
+	if err != nil {
+		return shard{}, fmt.Errorf("%q: shard index %q is not a non-negative integer", text, i)
+	}
+	count, err := strconv.ParseUint(n, 10, 64)
+	if err != nil || count == 0 {
+		return shard{}, fmt.Errorf("%q: shard count %q is not a positive integer", text, n)
+	}
+	if index >= count {
+		return shard{}, fmt.Errorf("%q: shard index %d is not below the count %d (shards are 0 to %d)", text, index, count, count-1)
+	}
+	return shard{index: index, count: count}, nil
+}
+
+// seeds is how many seeds of first..last (first <= last) the shard holds,
+// or false when they are more than limit.
+func (s shard) seeds(first, last, limit uint64) (uint64, bool) {
+	span := last - first
+	if s.index > span {
+		return 0, true
+	}
+	beyondFirst := (span - s.index) / s.count
+	if beyondFirst >= limit {
+		return 0, false
+	}
+	return beyondFirst + 1, true
+}
 
 // newSweepPlan checks the sweep's flags: the scenario is a file when file
 // is not empty, else the named one (or all).
-func newSweepPlan(protocolList, scenarioName, file, seedsText string, workers int) (sweepPlan, error) {
-	var p sweepPlan
+func newSweepPlan(protocolList, scenarioName, file, seedsText string, sh shard, workers int) (sweepPlan, error) {
+	p := sweepPlan{shard: sh}
 	for _, name := range strings.Split(protocolList, ",") {
 		name = strings.TrimSpace(name)
 		if _, err := scenarios.LookupProtocol(name); err != nil {
@@ -57,9 +113,16 @@ func newSweepPlan(protocolList, scenarioName, file, seedsText string, workers in
 		return p, usagef("sweep: --workers: %d, need at least 1", workers)
 	}
 	p.workers = workers
-	if runs := (last - first + 1) * uint64(len(p.protocols)*len(p.scenarios)); runs > maxSweepRuns || last-first+1 > maxSweepRuns {
-		return p, usagef("sweep: --seeds: %s makes more than %d runs", seedsText, maxSweepRuns)
+	inShard := ""
+	if sh != wholeRange {
+		inShard = " in shard " + sh.String()
 	}
+	seeds, ok := sh.seeds(first, last, maxSweepRuns)
+	runs := seeds * uint64(len(p.protocols)*len(p.scenarios))
+	if !ok || runs > maxSweepRuns {
+		return p, usagef("sweep: --seeds: %s makes more than %d runs%s (use more shards)", seedsText, maxSweepRuns, inShard)
+	}
+	p.runs = int(runs)
 	return p, nil
 }
 
@@ -109,18 +172,20 @@ func parseSeedRange(text string) (uint64, uint64, error) {
 
 // job is one run of a sweep.
 type job struct {
-	scenario scenarios.Scenario
+	scenario *scenarios.Scenario
 	options  scenarios.Options
 }
 
+// jobs lists the plan's runs in report order: scenario, protocol, seed.
 func (p sweepPlan) jobs() []job {
-	var jobs []job
-	for _, s := range p.scenarios {
+	jobs := make([]job, 0, p.runs)
+	span := p.last - p.first
+	for i := range p.scenarios {
 		for _, proto := range p.protocols {
-			for seed := p.first; ; seed++ {
-				jobs = append(jobs, job{s, scenarios.Options{Protocol: proto, Bug: p.bug, Seed: seed}})
-				if seed == p.last {
-					break
+			for offset := p.shard.index; offset <= span; offset += p.shard.count {
+				jobs = append(jobs, job{&p.scenarios[i], scenarios.Options{Protocol: proto, Bug: p.bug, Seed: p.first + offset}})
+				if span-offset < p.shard.count {
+					break // the next offset is past the range (or past 2^64)
 				}
 			}
 		}
@@ -128,56 +193,86 @@ func (p sweepPlan) jobs() []job {
 	return jobs
 }
 
-// runJobs runs jobs on `workers` goroutines, one World each, and returns the
-// results in job order whatever order they finish in, each shed of its
-// history and trace. The first error (bad input) is returned.
-func runJobs(jobs []job, workers int) ([]scenarios.Result, error) {
+// runJobs runs jobs on `workers` goroutines, one World each, until every
+// job is done or ctx is cancelled; then each worker finishes the run it is
+// in and takes no new one. Workers take jobs in order, so the finished runs
+// are always the first len(results) jobs. The results come in job order
+// whatever order the runs finished in, each shed of its history and trace.
+// finished, when not nil, hears of each finished run from the worker that
+// ran it. The first error (bad input) is returned.
+func runJobs(ctx context.Context, jobs []job, workers int, finished func(scenarios.Result)) ([]scenarios.Result, error) {
 	results := make([]scenarios.Result, len(jobs))
 	errs := make([]error, len(jobs))
-	next := make(chan int)
+	var mu sync.Mutex
+	taken := 0 // jobs[:taken] have been handed to workers
+	take := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if taken == len(jobs) || ctx.Err() != nil {
+			return 0, false
+		}
+		taken++
+		return taken - 1, true
+	}
 	var wg sync.WaitGroup
 	for range min(workers, len(jobs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i], errs[i] = scenarios.Run(jobs[i].scenario, jobs[i].options)
+		wg.Go(func() {
+			for i, ok := take(); ok; i, ok = take() {
+				results[i], errs[i] = scenarios.Run(*jobs[i].scenario, jobs[i].options)
 				results[i].Shed()
+				if errs[i] == nil && finished != nil {
+					finished(results[i])
+				}
 			}
-		}()
+		})
 	}
-	for i := range jobs {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
-	return results, errors.Join(errs...)
+	return results[:taken], errors.Join(errs[:taken]...)
 }
 
 // execute runs every job on the plan's workers and prints the results.
-func (p sweepPlan) execute(out io.Writer, jsonOut bool) (int, error) {
+func (p sweepPlan) execute(inv invocation, jsonOut bool) (int, error) {
+	jobs := p.jobs()
+	progress := startMeter(inv, "sweep", len(jobs), jsonOut)
 	started := time.Now()
-	results, err := runJobs(p.jobs(), p.workers)
+	results, err := runJobs(inv.ctx, jobs, p.workers, progress.finished)
+	wall := time.Since(started)
+	progress.stop()
 	if err != nil {
 		return exitUsage, err
 	}
-	wall := time.Since(started)
 	if jsonOut {
-		enc := json.NewEncoder(out)
+		enc := json.NewEncoder(inv.stdout)
 		for _, r := range results {
 			if err := enc.Encode(r); err != nil {
 				return exitUsage, err
 			}
 		}
 	} else {
-		printSweep(out, p, results, wall)
+		printSweep(inv.stdout, sweepHeader{first: p.first, last: p.last, shard: p.shard, workers: p.workers, wall: wall, file: p.file}, results)
 	}
-	for _, r := range results {
-		if r.Failed() {
-			return exitViolation, nil
+	code := exitOK
+	if slices.ContainsFunc(results, scenarios.Result.Failed) {
+		code = exitViolation
+	}
+	if len(results) < len(jobs) {
+		printInterrupted(inv, jsonOut, len(results), len(jobs))
+		if code == exitOK {
+			code = exitInterrupted
 		}
 	}
-	return exitOK, nil
+	return code, nil
+}
+
+// printInterrupted ends the report of a sweep that an interrupt stopped
+// after done of total runs; beside JSON lines it goes to stderr, so that
+// stdout stays JSON.
+func printInterrupted(inv invocation, jsonOut bool, done, total int) {
+	out := inv.stdout
+	if jsonOut {
+		out = inv.stderr
+	}
+	fmt.Fprintf(out, "interrupted: %d of %d runs done\n", done, total)
 }
 
 // row aggregates the runs of one protocol on one scenario.
@@ -204,11 +299,49 @@ func median(ds []time.Duration) time.Duration {
 	return sorted[len(sorted)/2].Round(10 * time.Microsecond)
 }
 
-func printSweep(out io.Writer, p sweepPlan, results []scenarios.Result, wall time.Duration) {
+// sweepHeader is what a sweep's report says besides its results: where
+// they came from. printSweep needs nothing else, so a report can be made
+// again from the JSON lines of the runs (simrun merge).
+type sweepHeader struct {
+	first, last uint64
+	// shard is the slice of first..last the sweep ran (wholeRange for all).
+	shard shard
+	// workers and wall are the sweep's parallelism and wall time; zero
+	// for a merge.
+	workers int
+	wall    time.Duration
+	// inputs is how many files a merge read; zero for a sweep.
+	inputs int
+	// file is the scenario file the runs came from, or "" when they came
+	// from named scenarios; the reproduce commands use it.
+	file string
+}
+
+// summary is the report's first line, about runs runs of events events.
+func (h sweepHeader) summary(runs int, events uint64, runTime time.Duration) string {
+	seeds := fmt.Sprintf("seeds %d:%d", h.first, h.last)
+	if h.shard.count > 1 {
+		seeds += " shard " + h.shard.String()
+	}
+	if h.inputs > 0 {
+		return fmt.Sprintf("merge: %s, %d runs from %d inputs, %v of run time (per worker: %.1f seeds/s, %.2fM events/s)",
+			seeds, runs, h.inputs, runTime.Round(time.Millisecond),
+			float64(runs)/runTime.Seconds(), float64(events)/runTime.Seconds()/1e6)
+	}
+	return fmt.Sprintf("sweep: %s, %d runs on %d workers in %v (%.1f seeds/s, %.2fM events/s)",
+		seeds, runs, h.workers, h.wall.Round(time.Millisecond),
+		float64(runs)/h.wall.Seconds(), float64(events)/h.wall.Seconds()/1e6)
+}
+
+// printSweep prints the table of results (in report order: scenario,
+// protocol, seed), the verdict, and every failing run with the command
+// that reproduces it.
+func printSweep(out io.Writer, h sweepHeader, results []scenarios.Result) {
 	var rows []*row
 	index := map[string]*row{}
 	var failures []scenarios.Result
 	var events uint64
+	var runTime time.Duration
 	for _, r := range results {
 		key := r.Scenario + "/" + r.Protocol
 		agg := index[key]
@@ -232,10 +365,9 @@ func printSweep(out io.Writer, p sweepPlan, results []scenarios.Result, wall tim
 		agg.p50s = append(agg.p50s, r.LatencyP50)
 		agg.p99s = append(agg.p99s, r.LatencyP99)
 		events += r.Events
+		runTime += r.WallTime
 	}
-	fmt.Fprintf(out, "sweep: seeds %d:%d, %d runs on %d workers in %v (%.1f seeds/s, %.2fM events/s)\n",
-		p.first, p.last, len(results), p.workers, wall.Round(time.Millisecond),
-		float64(len(results))/wall.Seconds(), float64(events)/wall.Seconds()/1e6)
+	fmt.Fprintln(out, h.summary(len(results), events, runTime))
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tprotocol\truns\tfailed\tops ok/run\tunknown/run\tp50\tp99\tmsgs/commit\tleader changes/run\tevents/s\t")
 	for _, a := range rows {
@@ -261,9 +393,9 @@ func printSweep(out io.Writer, p sweepPlan, results []scenarios.Result, wall tim
 				first = first[:i]
 			}
 		}
-		fmt.Fprintf(out, "  FAIL %s seed %d: %s: %s\n    reproduce: %s\n", r.Scenario, r.Seed, r.Verdict, first, reproduceCommand(r, p.file))
+		fmt.Fprintf(out, "  FAIL %s seed %d: %s: %s\n    reproduce: %s\n", r.Scenario, r.Seed, r.Verdict, first, reproduceCommand(r, h.file))
 		if r.Swarm {
-			fmt.Fprintf(out, "    as a file: %s\n", drawnCommand(r, p.file))
+			fmt.Fprintf(out, "    as a file: %s\n", drawnCommand(r, h.file))
 		}
 	}
 }
