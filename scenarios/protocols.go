@@ -7,6 +7,7 @@ import (
 	"github.com/consim/consim/checker"
 	"github.com/consim/consim/nodes"
 	"github.com/consim/consim/nodes/paxos"
+	"github.com/consim/consim/nodes/primarybackup"
 	"github.com/consim/consim/nodes/raft"
 )
 
@@ -57,6 +58,21 @@ var protocols = []Protocol{
 		Checkers: func(servers []nodes.ID) []checker.Online {
 			return []checker.Online{checker.NewPaxos(servers)}
 		},
+	},
+	{
+		Name: "primary-backup",
+		Description: "NOT consensus, a baseline: asynchronous primary-backup replication (the lowest-id server that takes " +
+			"every lower one for dead, and hears a majority, serves clients and pushes updates without waiting for backups; " +
+			"failover by timeout, no vote, no epoch); it loses and forks writes under partitions",
+		Baseline: true,
+		NewServer: func(o Options) (func() nodes.Node, error) {
+			cfg := primarybackup.DefaultConfig()
+			if err := cfg.Validate(); err != nil {
+				return nil, err
+			}
+			return func() nodes.Node { return primarybackup.New(cfg) }, nil
+		},
+		Checkers: func(servers []nodes.ID) []checker.Online { return nil }, // the runner adds the protocol-neutral ones
 	},
 }
 

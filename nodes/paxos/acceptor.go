@@ -17,14 +17,14 @@ import (
 // sender has not won yet and may never win.
 func (n *Node) handlePrepare(from nodes.ID, m Prepare) {
 	n.sawBallot(m.Ballot)
-	if m.Ballot.Less(n.promised) {
+	if n.below(m.Ballot, n.promised) {
 		n.send(from, Nack{Ballot: m.Ballot, Promised: n.promised})
 		return
 	}
-	if n.promised.Less(m.Ballot) && n.disregards(from) {
+	if n.below(n.promised, m.Ballot) && n.disregards(from) {
 		return // a leader is alive; its sender learns nothing from a Nack
 	}
-	if n.promised.Less(m.Ballot) {
+	if n.below(n.promised, m.Ballot) {
 		n.writePromise(m.Ballot)
 		if n.role != nodes.RoleFollower {
 			n.becomeFollower(0)
@@ -62,6 +62,10 @@ func (n *Node) handleAccept(from nodes.ID, m Accept) {
 	if m.Slot == 0 {
 		return // malformed
 	}
+	if n.cfg.Bugs.AcceptBelowPromise && n.below(m.Ballot, n.promised) {
+		n.acceptBelowPromise(from, m)
+		return
+	}
 	if !n.admit(from, m.Ballot, true) {
 		return
 	}
@@ -70,6 +74,15 @@ func (n *Node) handleAccept(from nodes.ID, m Accept) {
 	n.persist()
 	n.send(from, Accepted{Ballot: m.Ballot, Slot: m.Slot, Count: uint64(len(m.Cmds))})
 	n.applyLearned()
+}
+
+// acceptBelowPromise is Bugs.AcceptBelowPromise: the acceptor accepts the
+// proposals of a ballot below its promise and answers Accepted, as if P1a
+// did not hold. It neither follows that ballot's leader nor learns from it.
+func (n *Node) acceptBelowPromise(from nodes.ID, m Accept) {
+	n.writeAccept(m.Ballot, m.Slot, m.Cmds)
+	n.persist()
+	n.send(from, Accepted{Ballot: m.Ballot, Slot: m.Slot, Count: uint64(len(m.Cmds))})
 }
 
 // handleHeartbeat learns what the leader says is chosen and reports the
@@ -105,11 +118,11 @@ func (n *Node) handleLearn(from nodes.ID, m Learn) {
 // is raised to b, and this node follows b's leader.
 func (n *Node) admit(from nodes.ID, b Ballot, raise bool) bool {
 	n.sawBallot(b)
-	if b.Less(n.promised) {
+	if n.below(b, n.promised) {
 		n.send(from, Nack{Ballot: b, Promised: n.promised})
 		return false
 	}
-	if raise && n.promised.Less(b) {
+	if raise && n.below(n.promised, b) {
 		n.writePromise(b)
 	}
 	n.followLeader(b)

@@ -20,6 +20,9 @@ func TestConfigValidate(t *testing.T) {
 		{"zero heartbeat", func(c *Config) { c.HeartbeatInterval = 0 }, "HeartbeatInterval must be positive"},
 		{"heartbeat not below timeout", func(c *Config) { c.HeartbeatInterval = time.Second }, "HeartbeatInterval (1s) must be less"},
 		{"no slots per message", func(c *Config) { c.MaxSlotsPerMessage = 0 }, "MaxSlotsPerMessage must be at least 1"},
+		{"flexible quorums", func(c *Config) { c.Bugs.Phase1Quorum, c.Bugs.Phase2Quorum = 4, 2 }, ""},
+		{"negative phase-1 quorum", func(c *Config) { c.Bugs.Phase1Quorum = -1 }, "Bugs.Phase1Quorum must not be negative, got -1"},
+		{"negative phase-2 quorum", func(c *Config) { c.Bugs.Phase2Quorum = -2 }, "Bugs.Phase2Quorum must not be negative, got -2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

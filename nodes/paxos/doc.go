@@ -41,7 +41,9 @@
 // checkers after that sync.
 //
 // Config.Bugs switches on deliberately broken variants so that tests can
-// check that the checkers catch them; the zero value is correct Multi-Paxos.
+// check that the checkers catch them, and sets Flexible Paxos quorum sizes
+// (safe while phase-1 and phase-2 quorums intersect); the zero value is
+// correct Multi-Paxos with majority quorums.
 //
 // paxos imports only nodes, nodes/kv and the standard library; it never
 // imports network, checker, scenarios or another protocol.

@@ -137,6 +137,9 @@ func (n *Node) Start(env nodes.Env) {
 	if len(n.servers) > 64 {
 		panic(fmt.Sprintf("paxos: %d servers, at most 64 supported", len(n.servers)))
 	}
+	if q1, q2 := n.cfg.Bugs.Phase1Quorum, n.cfg.Bugs.Phase2Quorum; q1 > len(n.servers) || q2 > len(n.servers) {
+		panic(fmt.Sprintf("paxos: quorums of %d (phase 1) and %d (phase 2) among %d servers", q1, q2, len(n.servers)))
+	}
 	n.promises = make([]Promise, len(n.servers))
 	n.promisedBy = make([]bool, len(n.servers))
 	n.answeredAt = make([]time.Duration, len(n.servers))
@@ -214,6 +217,35 @@ func (n *Node) indexOf(id nodes.ID) int {
 
 // quorum is the size of a majority of the servers.
 func (n *Node) quorum() int { return len(n.servers)/2 + 1 }
+
+// phase1Quorum is the number of promises that wins phase 1: a majority,
+// unless Bugs.Phase1Quorum says otherwise.
+func (n *Node) phase1Quorum() int {
+	if q := n.cfg.Bugs.Phase1Quorum; q != 0 {
+		return q
+	}
+	return n.quorum()
+}
+
+// phase2Quorum is the number of acceptances that chooses a value, and of
+// answers that keeps a leader's lease: a majority, unless
+// Bugs.Phase2Quorum says otherwise.
+func (n *Node) phase2Quorum() int {
+	if q := n.cfg.Bugs.Phase2Quorum; q != 0 {
+		return q
+	}
+	return n.quorum()
+}
+
+// below reports whether ballot a is below ballot b as this node's acceptor
+// and proposer order them: by round and then node (Ballot.Less), or by
+// round alone with Bugs.RoundOnlyBallots.
+func (n *Node) below(a, b Ballot) bool {
+	if n.cfg.Bugs.RoundOnlyBallots {
+		return a.Round < b.Round
+	}
+	return a.Less(b)
+}
 
 // slot returns slot s (>= 1), growing the log as needed.
 func (n *Node) slot(s uint64) *slot {

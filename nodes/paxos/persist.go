@@ -40,11 +40,17 @@ func (n *Node) record(rec []byte, facts ...nodes.Fact) {
 // writePromise raises the acceptor's promise to b (phase 1b, and phase 2b
 // for a higher ballot).
 func (n *Node) writePromise(b Ballot) {
-	if !n.promised.Less(b) {
+	if !n.below(n.promised, b) {
 		panic(fmt.Sprintf("paxos: node %v promising %v, not above its promise %v", n.self, b, n.promised))
 	}
 	n.promised = b
 	n.sawBallot(b)
+	if n.cfg.Bugs.PromiseNotDurable {
+		// Reported as if durable, but nothing is written.
+		n.dirty = true
+		n.facts = append(n.facts, PromiseFact{Ballot: b})
+		return
+	}
 	n.record(encodePromise(b), PromiseFact{Ballot: b})
 }
 
@@ -52,7 +58,7 @@ func (n *Node) writePromise(b Ballot) {
 // at slot first+k (phase 2b). The caller has checked b against the promise.
 // Proposals already accepted are not written again.
 func (n *Node) writeAccept(b Ballot, first uint64, cmds []kv.Command) {
-	if b.Less(n.promised) {
+	if n.below(b, n.promised) && !n.cfg.Bugs.AcceptBelowPromise {
 		panic(fmt.Sprintf("paxos: node %v accepting %v below its promise %v", n.self, b, n.promised))
 	}
 	changed := false
@@ -111,7 +117,11 @@ func (n *Node) maybeCompact(force bool) {
 	if !force && len(st.Records()) <= compactSlack+len(n.slots) {
 		return
 	}
-	st.Replace(snapshot(n.promised, n.slots))
+	promised := n.promised
+	if n.cfg.Bugs.PromiseNotDurable {
+		promised = Ballot{}
+	}
+	st.Replace(snapshot(promised, n.slots))
 }
 
 // restore rebuilds the durable state from storage, reports the recovered

@@ -37,7 +37,7 @@ func (n *Node) tallyPromise(i int, m Promise) {
 			count++
 		}
 	}
-	if count >= n.quorum() {
+	if count >= n.phase1Quorum() {
 		n.winPhase1()
 	}
 }
@@ -133,13 +133,23 @@ func (n *Node) adopt() []adoption {
 			case a.chosen:
 			case e.Chosen:
 				*a = adoption{chosen: true, cmd: e.Cmd}
-			case !a.has || a.ballot.Less(e.Ballot):
+			case !a.has || n.supersedes(e.Ballot, a.ballot):
 				*a = adoption{has: true, ballot: e.Ballot, cmd: e.Cmd}
 			}
 		}
 	}
 	clear(n.promises)
 	return adopted
+}
+
+// supersedes reports whether a proposal accepted in ballot b replaces one
+// accepted in ballot c as the value to adopt: the higher ballot wins (P2c),
+// or the lower with Bugs.AdoptLowestBallot.
+func (n *Node) supersedes(b, c Ballot) bool {
+	if n.cfg.Bugs.AdoptLowestBallot {
+		return b.Less(c)
+	}
+	return c.Less(b)
 }
 
 // propose starts phase 2 in the leader's ballot for cmds[k] at slot
@@ -170,7 +180,7 @@ func (n *Node) ack(i int, s uint64) {
 		return
 	}
 	sl.acks |= 1 << i
-	if !sl.chosen && bits.OnesCount64(sl.acks) >= n.quorum() {
+	if !sl.chosen && bits.OnesCount64(sl.acks) >= n.phase2Quorum() {
 		n.writeLearn(s, []kv.Command{n.proposal(s, sl)})
 	}
 }

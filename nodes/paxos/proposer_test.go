@@ -52,20 +52,7 @@ func TestCampaignPromisesItsOwnBallotFirst(t *testing.T) {
 // (from slot 1) in ballot b1.2, and collects the given promises from the
 // servers they are keyed by. It campaigns with ballot b2.1.
 func phase1(t *testing.T, own []kv.Command, promises map[nodes.ID][]PromiseEntry) (*Node, *fakeEnv, []sentMsg, []nodes.Fact) {
-	env := newEnv(t, 1, 5)
-	n := startNode(env, DefaultConfig())
-	if len(own) > 0 {
-		n.Receive(2, Accept{Ballot: ballot(1, 2), Slot: 1, Cmds: own})
-	}
-	p := campaign(t, n, env)
-	env.takeFacts()
-	for _, id := range []nodes.ID{2, 3, 4, 5} {
-		if entries, ok := promises[id]; ok {
-			n.Receive(id, Promise{Ballot: p.Ballot, From: p.From, Entries: entries})
-		}
-	}
-	require.Equal(t, nodes.RoleLeader, n.role)
-	return n, env, env.takeSent(), env.takeFacts()
+	return phase1With(t, DefaultConfig(), own, promises)
 }
 
 func TestNewLeaderAdoptsHighestBallotValue(t *testing.T) {

@@ -86,7 +86,7 @@ func (n *Node) becomeLeader() {
 // acceptor's promise admits: a candidate or leader of a lower ballot steps
 // down, and the failure timer restarts. Only here does it restart.
 func (n *Node) followLeader(b Ballot) {
-	if b.Less(n.promised) {
+	if n.below(b, n.promised) {
 		panic(fmt.Sprintf("paxos: node %v following %v below its promise %v", n.self, b, n.promised))
 	}
 	if n.role != nodes.RoleFollower {
@@ -126,7 +126,7 @@ func (n *Node) leaseHolds() bool {
 			count++
 		}
 	}
-	return count >= n.quorum()
+	return count >= n.phase2Quorum()
 }
 
 // The step functions handle the answers to a proposer's requests; an answer
@@ -175,7 +175,7 @@ func (n *Node) stepLeader(from nodes.ID, m nodes.Message) {
 // the followers promise their own leader's new ballot in one round trip.
 func (n *Node) rejected(m Nack) {
 	n.sawBallot(m.Promised)
-	if m.Ballot != n.ballot || !n.ballot.Less(m.Promised) {
+	if m.Ballot != n.ballot || !n.below(n.ballot, m.Promised) {
 		return
 	}
 	if n.role == nodes.RoleLeader && n.leaseHolds() {
