@@ -86,6 +86,18 @@ type chosenValue struct {
 	by uint64
 }
 
+// WithChosenQuorum makes a value chosen once q acceptors accepted it in one
+// ballot, for a protocol configured with phase-2 quorums of size q
+// (Flexible Paxos, Howard et al. 2016); the default is a majority. It
+// returns p.
+func (p *Paxos) WithChosenQuorum(q int) *Paxos {
+	if q < 1 || q > len(p.servers) {
+		panic(fmt.Sprintf("checker: chosen quorum %d out of range [1, %d]", q, len(p.servers)))
+	}
+	p.quorum = q
+	return p
+}
+
 // NewPaxos returns a Paxos checker for the given servers (at most 64).
 func NewPaxos(servers []nodes.ID) *Paxos {
 	if len(servers) > 64 {

@@ -62,3 +62,20 @@ func TestCatalogBugsAreCaught(t *testing.T) {
 		})
 	}
 }
+
+// TestFlexiblePaxosWithIntersectingQuorums: |Q1| + |Q2| > N is safe even
+// with phase-2 quorums smaller than a majority (Flexible Paxos); the checker
+// counts a value chosen by a phase-2 quorum, so it must find nothing.
+func TestFlexiblePaxosWithIntersectingQuorums(t *testing.T) {
+	for _, name := range []string{"steady", "crash-restart", "flapping"} {
+		s, err := Named(name)
+		require.NoError(t, err)
+		for seed := uint64(1); seed <= 5; seed++ {
+			o := Options{Protocol: "paxos", Seed: seed}
+			o.PaxosBugs.Phase1Quorum, o.PaxosBugs.Phase2Quorum = 4, 2
+			res, err := Run(s, o)
+			require.NoError(t, err)
+			assert.False(t, res.Failed(), "%s seed %d: %v", name, seed, res.Violations)
+		}
+	}
+}

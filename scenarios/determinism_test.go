@@ -51,7 +51,7 @@ func TestCheckDeterminismNamesTheFirstDivergentEvent(t *testing.T) {
 		NewServer: func(o Options) (func() nodes.Node, error) {
 			return func() nodes.Node { return &gossip{} }, nil
 		},
-		Checkers: func([]nodes.ID) []checker.Online { return nil },
+		Checkers: func([]nodes.ID, Options) []checker.Online { return nil },
 	})
 	defer func() {
 		protocols = slices.DeleteFunc(protocols, func(p Protocol) bool { return p.Name == "test-gossip" })

@@ -25,7 +25,7 @@ type Protocol struct {
 	NewServer func(o Options) (func() nodes.Node, error)
 	// Checkers returns the protocol's own online checkers; the
 	// protocol-neutral ones are added by the runner.
-	Checkers func(servers []nodes.ID) []checker.Online
+	Checkers func(servers []nodes.ID, o Options) []checker.Online
 }
 
 var protocols = []Protocol{
@@ -40,7 +40,7 @@ var protocols = []Protocol{
 			}
 			return func() nodes.Node { return raft.New(cfg) }, nil
 		},
-		Checkers: func(servers []nodes.ID) []checker.Online {
+		Checkers: func(servers []nodes.ID, o Options) []checker.Online {
 			return []checker.Online{checker.NewRaft(servers)}
 		},
 	},
@@ -55,8 +55,13 @@ var protocols = []Protocol{
 			}
 			return func() nodes.Node { return paxos.New(cfg) }, nil
 		},
-		Checkers: func(servers []nodes.ID) []checker.Online {
-			return []checker.Online{checker.NewPaxos(servers)}
+		Checkers: func(servers []nodes.ID, o Options) []checker.Online {
+			c := checker.NewPaxos(servers)
+			// A value is chosen by a phase-2 quorum, whatever its size.
+			if q := o.PaxosBugs.Phase2Quorum; q > 0 && q <= len(servers) {
+				c.WithChosenQuorum(q)
+			}
+			return []checker.Online{c}
 		},
 	},
 	{
@@ -72,7 +77,7 @@ var protocols = []Protocol{
 			}
 			return func() nodes.Node { return primarybackup.New(cfg) }, nil
 		},
-		Checkers: func(servers []nodes.ID) []checker.Online { return nil }, // the runner adds the protocol-neutral ones
+		Checkers: func(servers []nodes.ID, o Options) []checker.Online { return nil }, // the runner adds the protocol-neutral ones
 	},
 }
 

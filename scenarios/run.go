@@ -176,7 +176,7 @@ func Run(s Scenario, o Options) (Result, error) {
 	r.host = host.New(r.world, s.Servers, makers, r)
 	r.net = network.New(r.world, s.Network, s.Servers, s.Servers+s.Clients, r.host)
 	r.host.SetNetwork(r.net)
-	r.online = append(proto.Checkers(r.host.Servers()), checker.NewApplied())
+	r.online = append(proto.Checkers(r.host.Servers(), o), checker.NewApplied())
 
 	for i, f := range r.faults {
 		r.world.Schedule(f.At, sim.Event{Handler: r, Code: i})
