@@ -23,7 +23,15 @@ type Size struct {
 }
 
 func (z Size) String() string {
-	return fmt.Sprintf("%d fault actions, %d operations, %d events, %d clients, %v", z.Faults, z.Operations, z.Events, z.Clients, z.Duration)
+	return fmt.Sprintf("%s, %s, %s, %s, %v", plural(z.Faults, "fault action"), plural(z.Operations, "operation"),
+		plural(int(z.Events), "event"), plural(z.Clients, "client"), z.Duration)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func sizeOf(s Scenario, r Result) Size {

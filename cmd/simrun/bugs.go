@@ -56,7 +56,8 @@ func bugsCommand(inv invocation, args []string) (int, error) {
 	hunt := newBugHunt(bugs, first, last)
 	started := time.Now()
 	progress := startMeter(inv, "bugs", len(hunt.jobs), *jsonOut)
-	results, err := runJobs(inv.ctx, hunt.jobs, *workers, progress.finished)
+	simulate := func(j job) (scenarios.Result, error) { return inv.runScenario(*j.scenario, j.options) }
+	results, err := runJobs(inv.ctx, hunt.jobs, *workers, simulate, progress.finished)
 	progress.stop()
 	if err != nil {
 		return exitUsage, err

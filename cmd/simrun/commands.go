@@ -53,8 +53,9 @@ func parseFlags(fs *flag.FlagSet, args []string, out io.Writer) error {
 	return nil
 }
 
-func runCommand(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlagSet("run", stderr)
+func runCommand(inv invocation, args []string) (int, error) {
+	stdout := inv.stdout
+	fs := newFlagSet("run", inv.stderr)
 	protocol := fs.String("protocol", "raft", "protocol: "+strings.Join(scenarios.ProtocolNames(), ", "))
 	scenarioName := fs.String("scenario", "steady", "named scenario (see simrun list)")
 	scenarioFile := fs.String("scenario-file", "", "scenario file (YAML; see simrun show), instead of --scenario")
@@ -62,6 +63,8 @@ func runCommand(args []string, stdout, stderr io.Writer) (int, error) {
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of the summary")
 	tracePath := fs.String("trace", "", "write every event as JSON lines to this file")
 	bug := fs.String("bug", "", "switch on a catalog bug (see simrun bugs --list)")
+	artifacts := artifactsFlag(fs)
+	checkDeterminism := fs.Bool("check-determinism", false, "run the seed twice more and compare the traces event by event; two runs that differ are a failure (exit 1) that names the first divergent event")
 	if err := parse(fs, args, stdout); err != nil {
 		return exitUsage, err
 	}
@@ -79,29 +82,86 @@ func runCommand(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	res, err := scenarios.Run(s, scenarios.Options{Protocol: *protocol, Bug: *bug, Seed: seed, Trace: *tracePath != ""})
+	// The trace costs far more than the run: keep it only when asked.
+	// A failure's artifacts folder replays the run with the trace on
+	// (and checks that the replay is the same run).
+	o := scenarios.Options{Protocol: *protocol, Bug: *bug, Seed: seed, Trace: *tracePath != ""}
+	res, err := inv.runScenario(s, o)
 	if err != nil {
 		return exitUsage, err
 	}
-	if *jsonOut {
-		if err := json.NewEncoder(stdout).Encode(res); err != nil {
+	line := runLine{Result: res}
+	if *checkDeterminism {
+		d, err := inv.checkDeterminism(s, o)
+		if err != nil {
 			return exitUsage, err
 		}
-	} else {
-		printSummary(stdout, res, *scenarioFile)
+		if d != nil {
+			line.Nondeterministic = d.String()
+		}
+	}
+	if res.Failed() && *artifacts != "" {
+		folder, err := scenarios.WriteArtifacts(*artifacts, s, o, res)
+		if err != nil {
+			// The violation is the news: say the folder is missing, keep
+			// the exit code.
+			fmt.Fprintf(inv.stderr, "simrun: run: %v\n", err)
+		}
+		line.Artifacts = folder
 	}
 	if *tracePath != "" {
 		if err := writeTrace(*tracePath, res.Trace); err != nil {
 			return exitUsage, fmt.Errorf("run: --trace: %w", err)
 		}
-		if !*jsonOut {
+	}
+	if *jsonOut {
+		if err := json.NewEncoder(stdout).Encode(line); err != nil {
+			return exitUsage, err
+		}
+	} else {
+		printSummary(stdout, res, *scenarioFile)
+		if *tracePath != "" {
 			fmt.Fprintf(stdout, "  trace          %s (%d events)\n", *tracePath, len(res.Trace))
 		}
+		printRunNotes(stdout, line, *checkDeterminism)
 	}
-	if res.Failed() {
+	if res.Failed() || line.Nondeterministic != "" {
 		return exitViolation, nil
 	}
 	return exitOK, nil
+}
+
+// printRunNotes prints, under a run's summary, where its artifacts went
+// and what the determinism check (if checked) found.
+func printRunNotes(out io.Writer, line runLine, checked bool) {
+	if line.Artifacts != "" {
+		fmt.Fprintf(out, "artifacts: %s (README.txt says what failed; open spacetime.html and linearizability.html in a browser)\n", line.Artifacts)
+	}
+	switch {
+	case !checked:
+	case line.Nondeterministic != "":
+		fmt.Fprintf(out, "nondeterministic: %s\n", line.Nondeterministic)
+	default:
+		fmt.Fprintln(out, "deterministic: 2 runs, identical traces")
+	}
+}
+
+// runLine is a run's JSON object: the Result and what simrun adds to it.
+type runLine struct {
+	scenarios.Result
+	runNotes
+}
+
+// runNotes is what simrun adds to a run's Result: where its failure's
+// files went, and what a determinism check found.
+type runNotes struct {
+	// Artifacts is the run's artifacts folder ("" when none was written).
+	Artifacts string `json:"artifacts,omitempty"`
+	// Shrunk is the shrunk scenario file of the run (sweep --shrink).
+	Shrunk string `json:"shrunk,omitempty"`
+	// Nondeterministic names the first event where two runs of the seed
+	// differ (run --check-determinism).
+	Nondeterministic string `json:"nondeterministic,omitempty"`
 }
 
 func writeTrace(path string, records []sim.Record) error {
@@ -176,11 +236,19 @@ func sweepCommand(inv invocation, args []string) (int, error) {
 	shardText := fs.String("shard", "", "run only shard I of N (0 <= I < N): the seeds S of the range with (S-A) mod N = I; merge the shards' --json output with simrun merge")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel workers (one World each); the default, GOMAXPROCS, follows a container's CPU limit")
 	jsonOut := fs.Bool("json", false, "print one JSON object per run, a line each")
+	artifacts := artifactsFlag(fs)
+	maxArtifacts := fs.Int("max-artifacts", 10, "write artifacts folders (and with --shrink, shrunk scenarios) for at most this many failing runs, the first in report order")
+	shrink := fs.Bool("shrink", false, "shrink the failing runs (at most --max-artifacts of them) and write each smallest failing scenario, with a regression block, as <protocol>-<scenario>[-<bug>]-seed-<N>-shrunk.yaml in the artifacts directory (the working directory when artifacts are off)")
+	checkDeterminism := fs.Bool("check-determinism", false, "run every seed twice and compare the fingerprints; a seed whose runs differ is a failing run (verdict nondeterministic), and the first few are replayed to name the first divergent event")
+	junit := fs.String("junit", "", "write a JUnit XML report to this file: a testcase per protocol, scenario and seed, a testsuite per protocol and scenario")
 	if err := parse(fs, args, inv.stdout); err != nil {
 		return exitUsage, err
 	}
 	if *scenarioFile != "" && isSet(fs, "scenario") {
 		return exitUsage, usagef("sweep: give --scenario or --scenario-file, not both")
+	}
+	if *maxArtifacts < 0 {
+		return exitUsage, usagef("sweep: --max-artifacts: %d, need 0 or more", *maxArtifacts)
 	}
 	sh, err := parseShard(*shardText)
 	if err != nil {
@@ -196,6 +264,9 @@ func sweepCommand(inv invocation, args []string) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	plan.failures = failureOptions{artifactsDir: *artifacts, max: *maxArtifacts, shrink: *shrink}
+	plan.checkDeterminism = *checkDeterminism
+	plan.junit = *junit
 	return plan.execute(inv, *jsonOut)
 }
 
@@ -212,6 +283,7 @@ func defaultSweep(inv invocation) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	plan.failures = failureOptions{artifactsDir: artifactsDir(), max: 10}
 	fmt.Fprintf(inv.stdout, "consim default sweep: every scenario, protocols %s, seeds 1:20 (see simrun -h)\n",
 		strings.Join(plan.protocols, ","))
 	return plan.execute(inv, false)

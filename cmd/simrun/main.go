@@ -1,9 +1,15 @@
 // Command simrun runs consim simulations: one seed of a scenario (run), many
 // seeds on parallel workers (sweep), the reports of sharded sweeps merged
-// into one (merge), the list of named scenarios (list), or a scenario as a
-// YAML file (show). A scenario is a named one (--scenario) or a file of one
+// into one (merge), a failing run shrunk to a small scenario file (shrink),
+// a regression corpus replayed (regress), the bug catalog hunted (bugs),
+// the list of named scenarios (list), or a scenario as a YAML file (show).
+// A scenario is a named one (--scenario) or a file of one
 // (--scenario-file). With no arguments it runs a short default sweep of
 // every scenario.
+//
+// A failing run leaves an artifacts folder (scenarios.WriteArtifacts)
+// under --artifacts DIR: by default $CONSIM_ARTIFACTS, else
+// ./consim-artifacts.
 //
 // Exit codes: 0 every check held, 1 a violation was found, 2 bad usage or
 // input, 130 a sweep was interrupted before it found a violation.
@@ -21,25 +27,50 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/consim/consim/scenarios"
 )
 
 const usage = `usage:
-  simrun                      a short default sweep of every scenario and protocol
-  simrun run   [--protocol P] [--bug NAME] [--scenario NAME | --scenario-file F.yaml] [--seed N] [--json] [--trace FILE]
-  simrun sweep [--protocol P[,P...]] [--bug NAME] [--scenario NAME|all | --scenario-file F.yaml] [--seeds A:B] [--shard I/N] [--workers K] [--json]
-  simrun merge [--seeds A:B] [--scenario-file F.yaml] [--json] FILE... | -   one report from the --json output of sweep shards
-  simrun show  NAME | --scenario-file F.yaml   a scenario as a file, every field explicit
-  simrun list                 the named scenarios and protocols
-  simrun bugs  [--seeds A:B] [--bug NAME] [--json | --markdown] [--list]   hunt the bug catalog
+  simrun                 a short default sweep of every scenario and protocol
+  simrun run     [--protocol P] [--bug NAME] [--scenario NAME | --scenario-file F.yaml] [--seed N] [--json] [--trace FILE]
+                 [--artifacts DIR] [--check-determinism]
+  simrun sweep   [--protocol P[,P...]] [--bug NAME] [--scenario NAME|all | --scenario-file F.yaml] [--seeds A:B] [--shard I/N]
+                 [--workers K] [--json] [--artifacts DIR] [--max-artifacts K] [--shrink] [--check-determinism] [--junit FILE]
+  simrun shrink  [--protocol P] [--bug NAME] (--scenario NAME | --scenario-file F.yaml) --seed N [--out FILE] [--max-runs K]
+                 shrink a failing run to a small scenario file with a regression block
+  simrun regress [--json] DIR   replay the regression corpus DIR (every *.yaml with a regression block)
+  simrun merge   [--seeds A:B] [--scenario-file F.yaml] [--json] FILE... | -   one report from the --json output of sweep shards
+  simrun show    NAME | --scenario-file F.yaml   a scenario as a file, every field explicit
+  simrun list    the named scenarios and protocols
+  simrun bugs    [--seeds A:B] [--bug NAME] [--json | --markdown] [--list]   hunt the bug catalog
 run 'simrun CMD -h' for the flags of a command.
+
+A failing run (run; sweep: the first --max-artifacts failing runs, 10 by
+default) writes a folder under the artifacts directory and prints its path:
+scenario.yaml (the scenario as played), README.txt (what failed, how to
+reproduce it), trace.jsonl, and linearizability.html and spacetime.html to
+open in a browser. The directory is --artifacts DIR, by default the value of
+$CONSIM_ARTIFACTS (empty: none), else consim-artifacts in the working
+directory; --artifacts= writes none.
+
+shrink writes <scenario>-seed-<N>-shrunk.yaml in the working directory (or
+--out); sweep --shrink writes <protocol>-<scenario>[-<bug>]-seed-<N>-shrunk.yaml
+in the artifacts directory (the working directory when artifacts are off).
+Either file is a regression case: put it in a corpus directory and run
+simrun regress DIR.
 
 A sweep on a terminal shows its progress on stderr. An interrupt (Ctrl-C,
 SIGTERM) stops a sweep or bug hunt cleanly: the runs under way finish, the
-report covers the finished runs and ends with "interrupted: N of M runs done"
-(on stderr with --json); a second interrupt stops at once.
+report (and the --junit file) covers the finished runs and ends with
+"interrupted: N of M runs done" (on stderr with --json); a second interrupt
+stops at once. An interrupt abandons a shrink: nothing is written.
 
-exit codes: 0 every check held, 1 a violation was found, 2 bad usage or input
-(merge: also runs missing from its inputs), 130 interrupted before a violation
+exit codes: 0 every check held (shrink: also a run that passes, nothing to
+shrink), 1 a violation was found (run and sweep: also two runs of a seed that
+differ, with --check-determinism; regress: a case that did not give its
+expected verdict), 2 bad usage or input (merge: also runs missing from its
+inputs; regress: an unreadable corpus), 130 interrupted before a violation
 was found.`
 
 // Exit codes.
@@ -69,6 +100,28 @@ type invocation struct {
 	// hunt with the number of runs finished so far, from the worker
 	// goroutine that ran it. Tests use it to interrupt a sweep part way.
 	finished func(done int)
+	// simulate, when not nil, stands in for scenarios.Run in run and
+	// sweep, and diverge for scenarios.CheckDeterminism: tests use them
+	// to play a protocol that is not deterministic.
+	simulate func(scenarios.Scenario, scenarios.Options) (scenarios.Result, error)
+	diverge  func(scenarios.Scenario, scenarios.Options) (*scenarios.Divergence, error)
+}
+
+// runScenario runs s under o, as scenarios.Run (or the simulate hook) does.
+func (inv invocation) runScenario(s scenarios.Scenario, o scenarios.Options) (scenarios.Result, error) {
+	if inv.simulate != nil {
+		return inv.simulate(s, o)
+	}
+	return scenarios.Run(s, o)
+}
+
+// checkDeterminism runs s under o twice and compares the traces, as
+// scenarios.CheckDeterminism (or the diverge hook) does.
+func (inv invocation) checkDeterminism(s scenarios.Scenario, o scenarios.Options) (*scenarios.Divergence, error) {
+	if inv.diverge != nil {
+		return inv.diverge(s, o)
+	}
+	return scenarios.CheckDeterminism(s, o)
 }
 
 func main() {
@@ -99,9 +152,13 @@ func (inv invocation) run(args []string) int {
 	case len(args) == 0:
 		code, err = defaultSweep(inv)
 	case args[0] == "run":
-		code, err = runCommand(args[1:], stdout, stderr)
+		code, err = runCommand(inv, args[1:])
 	case args[0] == "sweep":
 		code, err = sweepCommand(inv, args[1:])
+	case args[0] == "shrink":
+		code, err = shrinkCommand(inv, args[1:])
+	case args[0] == "regress":
+		code, err = regressCommand(inv, args[1:])
 	case args[0] == "merge":
 		code, err = mergeCommand(inv, args[1:])
 	case args[0] == "bugs":

@@ -20,6 +20,9 @@ import (
 // mergedRun is one run read from a shard's output.
 type mergedRun struct {
 	result scenarios.Result
+	// notes are where the sweep put the run's artifacts and shrunk
+	// scenario, as its JSON line says.
+	notes runNotes
 	// line is the JSON line as read, without its line ending: merge
 	// --json prints it unchanged.
 	line []byte
@@ -44,8 +47,9 @@ func (k runKey) String() string {
 // mergeCommand reads the JSON lines of the shards of a sweep (sweep --json
 // --shard I/N, one file each, or - for stdin) and prints the report of the
 // whole sweep: the unsharded sweep's table, verdict, failing seeds and
-// reproduce commands, or with --json the runs' lines in the unsharded
-// order. Exit 1 if a merged run failed; else 2 if runs are missing from
+// reproduce commands (with the artifacts folders and shrunk scenarios the
+// shards wrote; merge writes none), or with --json the runs' lines in the
+// unsharded order. Exit 1 if a merged run failed; else 2 if runs are missing from
 // the seed range (or the inputs are bad), else 0.
 func mergeCommand(inv invocation, args []string) (int, error) {
 	fs := newFlagSet("merge", inv.stderr)
@@ -86,8 +90,9 @@ func mergeCommand(inv invocation, args []string) (int, error) {
 	}
 
 	results := make([]scenarios.Result, len(runs))
+	notes := make([]runNotes, len(runs))
 	for i, r := range runs {
-		results[i] = r.result
+		results[i], notes[i] = r.result, r.notes
 	}
 	restorePlayed(results, fileScenario)
 	if *jsonOut {
@@ -97,7 +102,7 @@ func mergeCommand(inv invocation, args []string) (int, error) {
 			}
 		}
 	} else {
-		printSweep(inv.stdout, sweepHeader{first: first, last: last, shard: wholeRange, inputs: len(inputs), file: *scenarioFile}, results)
+		printSweep(inv.stdout, sweepHeader{first: first, last: last, shard: wholeRange, inputs: len(inputs), file: *scenarioFile, notes: notes}, results)
 		if *scenarioFile == "" {
 			noteFileScenarios(inv.stdout, results)
 		}
@@ -255,6 +260,9 @@ func parseRun(line []byte) (mergedRun, error) {
 		return run, fmt.Errorf("not a line of sweep --json: %v", err)
 	}
 	if err := json.Unmarshal(line, &run.result); err != nil {
+		return run, fmt.Errorf("not a line of sweep --json: %v", err)
+	}
+	if err := json.Unmarshal(line, &run.notes); err != nil {
 		return run, fmt.Errorf("not a line of sweep --json: %v", err)
 	}
 	for _, field := range []struct {

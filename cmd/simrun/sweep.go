@@ -33,6 +33,23 @@ type sweepPlan struct {
 	workers int
 	// runs is how many runs the plan makes: its jobs' length.
 	runs int
+	// checkDeterminism runs every job twice and fails the runs whose
+	// fingerprints differ.
+	checkDeterminism bool
+	// failures says which files the failing runs leave.
+	failures failureOptions
+	// junit is the file of the JUnit report ("" for none).
+	junit string
+}
+
+// failureOptions are the files a sweep leaves for its failing runs.
+type failureOptions struct {
+	// artifactsDir is where the artifacts folders go ("" for none).
+	artifactsDir string
+	// max bounds the failing runs that get files: the first ones.
+	max int
+	// shrink writes each one's shrunk scenario.
+	shrink bool
 }
 
 // maxSweepRuns bounds one sweep (one shard of it) so that a typo cannot
@@ -199,8 +216,9 @@ func (p sweepPlan) jobs() []job {
 // are always the first len(results) jobs. The results come in job order
 // whatever order the runs finished in, each shed of its history and trace.
 // finished, when not nil, hears of each finished run from the worker that
-// ran it. The first error (bad input) is returned.
-func runJobs(ctx context.Context, jobs []job, workers int, finished func(scenarios.Result)) ([]scenarios.Result, error) {
+// ran it. simulate makes one job's run. The first error (bad input) is
+// returned.
+func runJobs(ctx context.Context, jobs []job, workers int, simulate func(job) (scenarios.Result, error), finished func(scenarios.Result)) ([]scenarios.Result, error) {
 	results := make([]scenarios.Result, len(jobs))
 	errs := make([]error, len(jobs))
 	var mu sync.Mutex
@@ -218,7 +236,7 @@ func runJobs(ctx context.Context, jobs []job, workers int, finished func(scenari
 	for range min(workers, len(jobs)) {
 		wg.Go(func() {
 			for i, ok := take(); ok; i, ok = take() {
-				results[i], errs[i] = scenarios.Run(*jobs[i].scenario, jobs[i].options)
+				results[i], errs[i] = simulate(jobs[i])
 				results[i].Shed()
 				if errs[i] == nil && finished != nil {
 					finished(results[i])
@@ -230,32 +248,70 @@ func runJobs(ctx context.Context, jobs []job, workers int, finished func(scenari
 	return results[:taken], errors.Join(errs[:taken]...)
 }
 
-// execute runs every job on the plan's workers and prints the results.
+// simulate is how the plan makes one job's run: once, or with
+// checkDeterminism twice, the run failing if the two differ.
+func (p sweepPlan) simulate(inv invocation) func(job) (scenarios.Result, error) {
+	return func(j job) (scenarios.Result, error) {
+		r, err := inv.runScenario(*j.scenario, j.options)
+		if err != nil || !p.checkDeterminism {
+			return r, err
+		}
+		again, err := inv.runScenario(*j.scenario, j.options)
+		if err != nil {
+			return r, err
+		}
+		if again.Fingerprint != r.Fingerprint {
+			markNondeterministic(&r, again.Fingerprint)
+		}
+		return r, nil
+	}
+}
+
+// execute runs every job on the plan's workers, writes the failing runs'
+// files, and prints the results.
 func (p sweepPlan) execute(inv invocation, jsonOut bool) (int, error) {
 	jobs := p.jobs()
 	progress := startMeter(inv, "sweep", len(jobs), jsonOut)
 	started := time.Now()
-	results, err := runJobs(inv.ctx, jobs, p.workers, progress.finished)
+	results, err := runJobs(inv.ctx, jobs, p.workers, p.simulate(inv), progress.finished)
 	wall := time.Since(started)
 	progress.stop()
 	if err != nil {
 		return exitUsage, err
 	}
+	if err := nameDivergences(inv, jobs, results); err != nil {
+		return exitUsage, err
+	}
+	f := p.failures
+	notes := writeFailureFiles(inv, jobs, results, f.artifactsDir, f.shrink, f.max, p.workers)
+	for i, r := range results {
+		if r.Verdict == verdictNondeterministic {
+			notes[i].Nondeterministic = r.Violations[0].Detail
+		}
+	}
 	if jsonOut {
 		enc := json.NewEncoder(inv.stdout)
-		for _, r := range results {
-			if err := enc.Encode(r); err != nil {
+		for i, r := range results {
+			if err := enc.Encode(runLine{r, notes[i]}); err != nil {
 				return exitUsage, err
 			}
 		}
 	} else {
-		printSweep(inv.stdout, sweepHeader{first: p.first, last: p.last, shard: p.shard, workers: p.workers, wall: wall, file: p.file}, results)
+		printSweep(inv.stdout, sweepHeader{first: p.first, last: p.last, shard: p.shard, workers: p.workers, wall: wall, file: p.file, notes: notes}, results)
+	}
+	if p.junit != "" {
+		if err := writeJUnit(p.junit, p.junitHeader(), results, notes); err != nil {
+			return exitUsage, fmt.Errorf("sweep: --junit: %w", err)
+		}
 	}
 	code := exitOK
 	if slices.ContainsFunc(results, scenarios.Result.Failed) {
 		code = exitViolation
 	}
 	if len(results) < len(jobs) {
+		if f.shrink && slices.ContainsFunc(results, scenarios.Result.Failed) {
+			fmt.Fprintln(inv.stderr, "simrun: sweep: interrupted: failing runs not shrunk")
+		}
 		printInterrupted(inv, jsonOut, len(results), len(jobs))
 		if code == exitOK {
 			code = exitInterrupted
@@ -315,6 +371,9 @@ type sweepHeader struct {
 	// file is the scenario file the runs came from, or "" when they came
 	// from named scenarios; the reproduce commands use it.
 	file string
+	// notes, when not nil, holds what the sweep added to each result
+	// (in the same order): where its artifacts and shrunk scenario went.
+	notes []runNotes
 }
 
 // summary is the report's first line, about runs runs of events events.
@@ -339,10 +398,10 @@ func (h sweepHeader) summary(runs int, events uint64, runTime time.Duration) str
 func printSweep(out io.Writer, h sweepHeader, results []scenarios.Result) {
 	var rows []*row
 	index := map[string]*row{}
-	var failures []scenarios.Result
+	var failures []int // indexes into results
 	var events uint64
 	var runTime time.Duration
-	for _, r := range results {
+	for i, r := range results {
 		key := r.Scenario + "/" + r.Protocol
 		agg := index[key]
 		if agg == nil {
@@ -353,7 +412,7 @@ func printSweep(out io.Writer, h sweepHeader, results []scenarios.Result) {
 		agg.runs++
 		if r.Failed() {
 			agg.failed++
-			failures = append(failures, r)
+			failures = append(failures, i)
 		}
 		agg.opsOK += r.OpsOK
 		agg.opsUnknown += r.OpsUnknown
@@ -385,7 +444,8 @@ func printSweep(out io.Writer, h sweepHeader, results []scenarios.Result) {
 		return
 	}
 	fmt.Fprintf(out, "verdict: %d failing runs\n", len(failures))
-	for _, r := range failures {
+	for _, i := range failures {
+		r := results[i]
 		first := ""
 		if len(r.Violations) > 0 {
 			first = r.Violations[0].String()
@@ -396,6 +456,15 @@ func printSweep(out io.Writer, h sweepHeader, results []scenarios.Result) {
 		fmt.Fprintf(out, "  FAIL %s seed %d: %s: %s\n    reproduce: %s\n", r.Scenario, r.Seed, r.Verdict, first, reproduceCommand(r, h.file))
 		if r.Swarm {
 			fmt.Fprintf(out, "    as a file: %s\n", drawnCommand(r, h.file))
+		}
+		if h.notes == nil {
+			continue
+		}
+		if n := h.notes[i]; n.Artifacts != "" {
+			fmt.Fprintf(out, "    artifacts: %s\n", n.Artifacts)
+		}
+		if n := h.notes[i]; n.Shrunk != "" {
+			fmt.Fprintf(out, "    shrunk: %s\n", n.Shrunk)
 		}
 	}
 }

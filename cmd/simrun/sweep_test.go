@@ -176,9 +176,11 @@ func TestShardedSweepMergesToTheUnshardedSweep(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			whole := sweepInto(t, "", append([]string{"sweep", "--workers", "2", "--json"}, tt.sweep...)...)
+			// Artifacts off: they cost a replay per failing run, and
+			// TestMergeListsTheArtifactsTheShardsWrote covers them.
+			whole := sweepInto(t, "", append([]string{"sweep", "--workers", "2", "--json", "--artifacts="}, tt.sweep...)...)
 			require.Contains(t, []int{exitOK, exitViolation}, whole.code, whole.stderr)
-			wholeTable := sweepInto(t, "", append([]string{"sweep", "--workers", "2"}, tt.sweep...)...)
+			wholeTable := sweepInto(t, "", append([]string{"sweep", "--workers", "2", "--artifacts="}, tt.sweep...)...)
 			require.Equal(t, whole.code, wholeTable.code)
 			wantLines := withoutWallTime(t, whole.stdout)
 
@@ -186,7 +188,7 @@ func TestShardedSweepMergesToTheUnshardedSweep(t *testing.T) {
 				var files, shardLines []string
 				for i := range n {
 					file := filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d.jsonl", i, n))
-					shard := sweepInto(t, file, append([]string{"sweep", "--workers", "2", "--json", "--shard", fmt.Sprintf("%d/%d", i, n)}, tt.sweep...)...)
+					shard := sweepInto(t, file, append([]string{"sweep", "--workers", "2", "--json", "--artifacts=", "--shard", fmt.Sprintf("%d/%d", i, n)}, tt.sweep...)...)
 					require.Contains(t, []int{exitOK, exitViolation}, shard.code, shard.stderr)
 					assert.Empty(t, shard.stderr)
 					files = append(files, file)
