@@ -145,6 +145,34 @@ var library = []named{
 			{At: 3500 * time.Millisecond, Action: ActHeal},
 		}
 	}},
+	{"figure-8", "3 servers, 70 clients: the newest leader is cut off every 20ms from 0.5s to 4s, so leaders fall mid-catch-up over long stale tails (Raft Figure 8)", func(s *Scenario) {
+		// Many clients give each cut-off leader a tail of more entries than
+		// one AppendEntries carries, so that a successor backfilling a
+		// follower sends batches of old-term entries without its own.
+		s.Servers = 3
+		s.Clients = 70
+		s.Workload.Keys = 50
+		s.Workload.ThinkTimeMean = 400 * time.Millisecond
+		for at := 500 * time.Millisecond; at < s.FaultsEnd(); at += 20 * time.Millisecond {
+			s.Faults = append(s.Faults, Fault{At: at, Action: ActHeal}, Fault{At: at, Action: ActIsolateLeader})
+		}
+	}},
+	{"late-votes", "60% of messages held back up to 150ms; the leader crashes and restarts at once every 300ms from 0.5s to 4s", func(s *Scenario) {
+		s.Network.ReorderRate = 0.6
+		s.Network.ReorderDelayMax = 150 * time.Millisecond
+		for at := 500 * time.Millisecond; at < s.FaultsEnd(); at += 300 * time.Millisecond {
+			s.Faults = append(s.Faults, Fault{At: at, Action: ActCrashLeader}, Fault{At: at, Action: ActRestart})
+		}
+	}},
+	{"isolated-reads", "6 clients, 80% gets: the leader is isolated from 1s to 3s while readers keep asking it", func(s *Scenario) {
+		s.Clients = 6
+		s.Workload.Mix = client.Mix{Get: 80, Put: 10, Append: 5, CAS: 5}
+		s.Workload.ThinkTimeMean = 100 * time.Millisecond
+		s.Faults = []Fault{
+			{At: time.Second, Action: ActIsolateLeader},
+			{At: 3 * time.Second, Action: ActHeal},
+		}
+	}},
 	{"swarm", "the fault mix and schedule are drawn from the seed (every fault kind is a candidate)", func(s *Scenario) {
 		s.Swarm = true
 	}},

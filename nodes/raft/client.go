@@ -18,11 +18,16 @@ type wait struct {
 }
 
 // handleRequest serves a client command. Every command, reads included, goes
-// through the log, which makes reads linearizable. A non-leader answers
-// ErrNotLeader with the leader of its term if it knows it.
+// through the log, which makes reads linearizable (Bugs.ReadLocally answers
+// gets at once instead). A non-leader answers ErrNotLeader with the leader
+// of its term if it knows it.
 func (n *Node) handleRequest(from nodes.ID, m kv.Request) {
 	if n.role != nodes.RoleLeader {
 		n.send(from, kv.Reply{Client: m.Cmd.Client, Seq: m.Cmd.Seq, Err: kv.ErrNotLeader, Leader: n.leader})
+		return
+	}
+	if n.cfg.Bugs.ReadLocally && m.Cmd.Op == kv.OpGet {
+		n.send(from, kv.Reply{Client: m.Cmd.Client, Seq: m.Cmd.Seq, Result: kv.Result{Value: n.sm.Get(m.Cmd.Key)}, Leader: n.self})
 		return
 	}
 	if n.waiting(m.Cmd) {
@@ -33,6 +38,9 @@ func (n *Node) handleRequest(from nodes.ID, m kv.Request) {
 	n.persist()
 	n.broadcastAppend(false)
 	n.maybeCommit()
+	if n.cfg.Bugs.ApplyBeforeCommit {
+		n.applyCommitted()
+	}
 }
 
 // waiting reports whether cmd is already appended and awaiting its answer.
@@ -47,6 +55,7 @@ func (n *Node) waiting(cmd kv.Command) bool {
 
 // applyCommitted applies the durable committed entries not yet applied, in
 // index order, reporting each and answering the clients waiting for them.
+// Bugs.ApplyBeforeCommit applies every durable entry.
 func (n *Node) applyCommitted() {
 	if n.hardDirty {
 		panic(fmt.Sprintf("raft: node %v applying before commit(%d) is durable", n.self, n.commit))
@@ -54,7 +63,11 @@ func (n *Node) applyCommitted() {
 	if n.commit > n.log.lastIndex() {
 		panic(fmt.Sprintf("raft: node %v commit(%d) is out of range [lastIndex(%d)]", n.self, n.commit, n.log.lastIndex()))
 	}
-	for n.applied < n.commit {
+	limit := n.commit
+	if n.cfg.Bugs.ApplyBeforeCommit && !n.logDirty {
+		limit = n.log.lastIndex()
+	}
+	for n.applied < limit {
 		n.applied++
 		cmd := n.log.entry(n.applied).Cmd
 		result, outcome := n.sm.Apply(cmd)

@@ -26,9 +26,10 @@ type Config struct {
 }
 
 // Bugs lists deliberately broken variants of the protocol. Each field, when
-// true, disables one safety rule so that a test can check that the checkers
-// notice. More bugs are added as more fields; the zero value is always the
-// correct protocol.
+// set, disables one safety rule so that a test can check that the checkers
+// notice; with every field unset the node runs exactly the correct code path
+// (one test of a field at each place a rule is enforced). More bugs are
+// added as more fields; the zero value is always the correct protocol.
 type Bugs struct {
 	// VoteWithoutLogCheck grants votes without the §5.4.1 up-to-date check
 	// on the candidate's log (one vote per term still holds), so a
@@ -39,6 +40,54 @@ type Bugs struct {
 	// entries of prior terms by counting replicas alone, violating §5.4.2
 	// (the Figure 8 scenario): such an entry can still be overwritten.
 	CommitPriorTermByCount bool
+	// VoteComparesLastIndexOnly makes the §5.4.1 up-to-date check compare
+	// the lengths of the logs only, ignoring the terms of their last
+	// entries, so that a candidate with a long tail of stale entries from
+	// an old term beats voters holding newer committed entries.
+	VoteComparesLastIndexOnly bool
+	// ReplyBeforeSync answers RequestVote and AppendEntries before the
+	// term, vote and log entries they changed are synced, breaking Figure
+	// 2's "updated on stable storage before responding to RPCs": the
+	// changes are synced lazily, at the start of the node's next input, so
+	// a crash in between loses a vote or an entry already acknowledged.
+	ReplyBeforeSync bool
+	// ForgetVoteOnRestart does not recover votedFor at restart (Figure 2
+	// lists it as persistent state): a server that crashes and restarts
+	// within a term can vote a second time in it (§5.2).
+	ForgetVoteOnRestart bool
+	// TruncateOnEveryAppend makes a follower drop every entry after those
+	// of an AppendEntries, not only at a conflict (Figure 2, receiver step
+	// 3: "if an existing entry conflicts with a new one"). An old,
+	// reordered or duplicated AppendEntries then deletes entries the
+	// follower has acknowledged, which the leader may have counted towards
+	// a commit. Entries up to the follower's own commit index are kept.
+	TruncateOnEveryAppend bool
+	// CommitToLastIndex sets a follower's commit index to
+	// min(leaderCommit, its own last index) on every AppendEntries of the
+	// leader's term, whether or not the consistency check passed, instead
+	// of min(leaderCommit, index of last new entry) after a match (Figure
+	// 2, receiver step 5; §5.3): the follower commits and applies stale
+	// entries it has not matched with the leader's log.
+	CommitToLastIndex bool
+	// ApplyBeforeCommit applies every durable entry to the state machine,
+	// and answers its client, as soon as it is appended, not once it is
+	// committed (§5.3, "a log entry is committed once ... it is safe to
+	// apply"; Figure 2's lastApplied <= commitIndex): an entry that is later
+	// overwritten has already taken effect.
+	ApplyBeforeCommit bool
+	// ReadLocally lets a leader answer a get from its own state machine
+	// without a log entry or any other check that it still leads (§8: a
+	// leader must exchange heartbeats with a majority, or commit an entry,
+	// before answering a read-only request). A deposed leader that does
+	// not know it yet, or a new leader that has not applied its
+	// predecessor's last entries, returns stale values.
+	ReadLocally bool
+	// CommitQuorum, when positive, is the number of servers (the leader
+	// included) whose copy of an entry commits it, in place of a majority
+	// (§5.3). Below a majority, two commit quorums, or a commit quorum and
+	// an election quorum, need not overlap, so a new leader can miss a
+	// committed entry (§5.4). Election quorums stay majorities.
+	CommitQuorum int
 }
 
 // DefaultConfig returns the paper's usual timing: election timeout
@@ -67,6 +116,8 @@ func (c Config) Validate() error {
 			c.HeartbeatInterval, c.ElectionTimeoutMin)
 	case c.MaxEntriesPerAppend < 1:
 		return fmt.Errorf("raft config: MaxEntriesPerAppend must be at least 1, got %d", c.MaxEntriesPerAppend)
+	case c.Bugs.CommitQuorum < 0:
+		return fmt.Errorf("raft config: Bugs.CommitQuorum must not be negative, got %d", c.Bugs.CommitQuorum)
 	}
 	return nil
 }

@@ -14,7 +14,12 @@ func TestConfigValidate(t *testing.T) {
 		wantErr string
 	}{
 		{"default", func(*Config) {}, ""},
-		{"bugs are valid", func(c *Config) { c.Bugs = Bugs{VoteWithoutLogCheck: true, CommitPriorTermByCount: true} }, ""},
+		{"bugs are valid", func(c *Config) {
+			c.Bugs = Bugs{VoteWithoutLogCheck: true, CommitPriorTermByCount: true, VoteComparesLastIndexOnly: true,
+				ReplyBeforeSync: true, ForgetVoteOnRestart: true, TruncateOnEveryAppend: true, CommitToLastIndex: true,
+				ApplyBeforeCommit: true, ReadLocally: true, CommitQuorum: 2}
+		}, ""},
+		{"negative commit quorum", func(c *Config) { c.Bugs.CommitQuorum = -1 }, "Bugs.CommitQuorum must not be negative"},
 		{"zero min", func(c *Config) { c.ElectionTimeoutMin = 0 }, "ElectionTimeoutMin must be positive"},
 		{"max not above min", func(c *Config) { c.ElectionTimeoutMax = c.ElectionTimeoutMin }, "ElectionTimeoutMax (150ms) must be greater"},
 		{"zero heartbeat", func(c *Config) { c.HeartbeatInterval = 0 }, "HeartbeatInterval must be positive"},

@@ -21,11 +21,10 @@ func (n *Node) campaign() {
 
 // handleVote answers a RequestVote of the current term: at most one vote per
 // term (§5.2), and only for a candidate whose log is at least as up-to-date
-// (§5.4.1) unless Bugs.VoteWithoutLogCheck. A granted vote is durable before
-// the reply and resets the election timer.
+// (§5.4.1). A granted vote is durable before the reply (unless
+// Bugs.ReplyBeforeSync) and resets the election timer.
 func (n *Node) handleVote(from nodes.ID, m RequestVote) {
-	upToDate := n.cfg.Bugs.VoteWithoutLogCheck || n.log.isUpToDate(m.LastLogIndex, m.LastLogTerm)
-	granted := upToDate && (n.vote == 0 || n.vote == from)
+	granted := n.candidateUpToDate(m) && (n.vote == 0 || n.vote == from)
 	if granted {
 		if n.vote != from {
 			n.vote = from
@@ -33,8 +32,22 @@ func (n *Node) handleVote(from nodes.ID, m RequestVote) {
 		}
 		n.resetElectionTimer()
 	}
-	n.persist()
+	n.persistBeforeReply()
 	n.send(from, RequestVoteReply{Term: n.term, Granted: granted})
+}
+
+// candidateUpToDate is the election restriction (§5.4.1): whether the
+// candidate's log is at least as up-to-date as this server's. Bugs.
+// VoteWithoutLogCheck skips it; Bugs.VoteComparesLastIndexOnly compares
+// lengths only.
+func (n *Node) candidateUpToDate(m RequestVote) bool {
+	switch {
+	case n.cfg.Bugs.VoteWithoutLogCheck:
+		return true
+	case n.cfg.Bugs.VoteComparesLastIndexOnly:
+		return m.LastLogIndex >= n.log.lastIndex()
+	}
+	return n.log.isUpToDate(m.LastLogIndex, m.LastLogTerm)
 }
 
 // tallyVote counts a vote of the current term and takes over on a majority.

@@ -12,7 +12,8 @@ import (
 //
 // Between two inputs (Start, Receive, Timer) nothing is unsynced: every
 // change to term, vote, commit or log is synced (persist) before any message
-// that depends on it, and at the latest when the input ends.
+// that depends on it, and at the latest when the input ends (except under
+// Bugs.ReplyBeforeSync, see syncOwed).
 type Node struct {
 	cfg Config
 	env nodes.Env
@@ -37,7 +38,7 @@ type Node struct {
 	commit uint64
 	// applied is lastApplied (Figure 2): entries 1..applied were applied to
 	// sm in index order. Invariant: applied <= commit, and only a durable
-	// commit index is applied.
+	// commit index is applied (Bugs.ApplyBeforeCommit breaks both).
 	applied uint64
 	// sm is the key-value state machine, rebuilt from the log at Start.
 	sm *kv.StateMachine
@@ -55,6 +56,10 @@ type Node struct {
 	hardDirty    bool
 	logDirty     bool
 	logDirtyFrom uint64
+	// syncOwed is whether a reply went out before the changes it depends
+	// on were synced; they are synced at the start of the next input.
+	// Only ever set under Bugs.ReplyBeforeSync.
+	syncOwed bool
 
 	// election is the election timer of followers and candidates (§5.2);
 	// heartbeat is the leader's heartbeat timer. timerSeq numbers armings,
@@ -107,12 +112,16 @@ func (n *Node) Start(env nodes.Env) {
 
 // Receive handles a delivered message.
 func (n *Node) Receive(from nodes.ID, m nodes.Message) {
+	n.payOwedSync()
 	n.step(from, m)
-	n.persist()
+	if !n.syncOwed {
+		n.persist()
+	}
 }
 
 // Timer handles a fired timer.
 func (n *Node) Timer(t nodes.Timer) {
+	n.payOwedSync()
 	switch t.Kind {
 	case timerElection:
 		if n.election.fired(t) && n.role != nodes.RoleLeader {
@@ -177,7 +186,7 @@ func (n *Node) quorum() int { return len(n.servers)/2 + 1 }
 
 // send hands m to the network. Everything m may depend on must be durable.
 func (n *Node) send(to nodes.ID, m nodes.Message) {
-	if n.hardDirty || n.logDirty {
+	if (n.hardDirty || n.logDirty) && !n.syncOwed {
 		panic(fmt.Sprintf("raft: node %v sending %v with unsynced state (term %d commit %d lastIndex %d)",
 			n.self, m, n.term, n.commit, n.log.lastIndex()))
 	}

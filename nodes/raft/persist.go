@@ -18,6 +18,29 @@ func (n *Node) persist() {
 	}
 }
 
+// persistBeforeReply makes what a reply to RequestVote or AppendEntries
+// depends on durable before it is sent (Figure 2: "updated on stable storage
+// before responding to RPCs"). Bugs.ReplyBeforeSync owes the sync to the
+// start of the next input instead.
+func (n *Node) persistBeforeReply() {
+	if n.cfg.Bugs.ReplyBeforeSync && (n.logDirty || n.hardDirty) {
+		n.syncOwed = true
+		return
+	}
+	n.persist()
+}
+
+// payOwedSync syncs what an earlier reply went out without
+// (Bugs.ReplyBeforeSync), and applies what that made durably committed.
+func (n *Node) payOwedSync() {
+	if !n.syncOwed {
+		return
+	}
+	n.syncOwed = false
+	n.persist()
+	n.applyCommitted()
+}
+
 // sync appends the changes as records (the log record first, so that a
 // durable commit index never exceeds the durable log), syncs, and only then
 // reports them to the checkers as LogFact and HardStateFact.
@@ -72,10 +95,14 @@ func (n *Node) maybeCompact(force bool) {
 }
 
 // restore rebuilds the durable state from storage, reports it, and re-applies
-// the committed entries to the fresh state machine.
+// the committed entries to the fresh state machine. Bugs.ForgetVoteOnRestart
+// drops the recovered vote.
 func (n *Node) restore() {
 	d := replay(n.env.Storage().Records())
 	n.term, n.vote, n.commit = d.hard.term, d.hard.vote, d.hard.commit
+	if n.cfg.Bugs.ForgetVoteOnRestart {
+		n.vote = 0
+	}
 	n.log = d.log
 	n.maybeCompact(d.torn)
 	n.env.Observe(LogFact{After: 0, Entries: n.log.from(0)})

@@ -157,13 +157,23 @@ func (n *Node) maybeCommit() {
 }
 
 // quorumMatch is the highest index that a majority of servers (the leader
-// included, counting only its durable entries) hold.
+// included, counting only its durable entries) hold; Bugs.CommitQuorum
+// replaces the majority.
 func (n *Node) quorumMatch() uint64 {
 	for i := range n.progress {
 		n.scratch[i] = n.progress[i].match
 	}
 	slices.Sort(n.scratch)
-	return n.scratch[len(n.scratch)-n.quorum()]
+	return n.scratch[len(n.scratch)-n.commitQuorum()]
+}
+
+// commitQuorum is how many servers must hold an entry to commit it: a
+// majority (§5.3), or Bugs.CommitQuorum (capped at the cluster size).
+func (n *Node) commitQuorum() int {
+	if q := n.cfg.Bugs.CommitQuorum; q > 0 {
+		return min(q, len(n.servers))
+	}
+	return n.quorum()
 }
 
 // commitTo raises the commit index to index.
@@ -183,14 +193,33 @@ func (n *Node) commitTo(index uint64) {
 func (n *Node) handleAppend(from nodes.ID, m AppendEntries) {
 	n.resetElectionTimer()
 	reply := n.checkConsistency(m)
-	if reply.Success {
+	switch {
+	case reply.Success:
 		last := n.acceptEntries(m.PrevLogIndex, m.Entries)
-		n.commitTo(max(n.commit, min(m.LeaderCommit, last)))
+		n.followCommit(m.LeaderCommit, last)
 		reply.Index = last
+	case n.cfg.Bugs.CommitToLastIndex:
+		// Taken from a rejected AppendEntries too, as from a heartbeat
+		// that carries the commit index without a log check.
+		n.followCommit(m.LeaderCommit, n.log.lastIndex())
 	}
-	n.persist()
+	n.persistBeforeReply()
 	n.send(from, reply)
-	n.applyCommitted()
+	if !n.syncOwed {
+		n.applyCommitted()
+	}
+}
+
+// followCommit raises the commit index to min(leaderCommit, lastNew), where
+// lastNew is the index of the last entry of the AppendEntries just matched
+// (Figure 2, receiver step 5): entries after it may be stale ones that the
+// leader has not checked yet. Bugs.CommitToLastIndex uses the last index
+// of the whole log instead.
+func (n *Node) followCommit(leaderCommit, lastNew uint64) {
+	if n.cfg.Bugs.CommitToLastIndex {
+		lastNew = n.log.lastIndex()
+	}
+	n.commitTo(max(n.commit, min(leaderCommit, lastNew)))
 }
 
 // checkConsistency answers whether the log holds m's previous entry; on
@@ -212,9 +241,15 @@ func (n *Node) checkConsistency(m AppendEntries) AppendEntriesReply {
 // acceptEntries copies entries, which follow index prev, into the log. It
 // skips the entries the log already holds and truncates only at a real
 // conflict (same index, different term), so that an old reordered
-// AppendEntries never deletes entries. It returns the index of the last
-// entry of the message.
+// AppendEntries never deletes entries (Bugs.TruncateOnEveryAppend does). It
+// returns the index of the last entry of the message.
 func (n *Node) acceptEntries(prev uint64, entries []Entry) uint64 {
+	if n.cfg.Bugs.TruncateOnEveryAppend {
+		if keep := max(prev+uint64(len(entries)), n.commit); keep < n.log.lastIndex() {
+			n.markLogDirty(keep)
+			n.log.truncate(keep)
+		}
+	}
 	for k, e := range entries {
 		index := prev + 1 + uint64(k)
 		if index <= n.log.lastIndex() && n.log.term(index) == e.Term {

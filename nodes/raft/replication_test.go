@@ -16,6 +16,7 @@ func TestAppendEntriesFollower(t *testing.T) {
 		name   string
 		commit uint64
 		log    []Entry
+		bugs   Bugs
 		// msg comes from server 1 in term 3, the follower's term.
 		msg        AppendEntries
 		wantReply  AppendEntriesReply
@@ -64,12 +65,47 @@ func TestAppendEntriesFollower(t *testing.T) {
 			msg:       AppendEntries{PrevLogIndex: 0, Entries: entriesFrom(1, 1)},
 			wantReply: AppendEntriesReply{Success: true, Index: 1, LastIndex: 3},
 			wantLog:   entries(1, 1, 1)},
+		{name: "TruncateOnEveryAppend: a stale matching append drops the entries after it",
+			log:       entries(1, 1, 1),
+			bugs:      Bugs{TruncateOnEveryAppend: true},
+			msg:       AppendEntries{PrevLogIndex: 0, Entries: entriesFrom(1, 1)},
+			wantReply: AppendEntriesReply{Success: true, Index: 1, LastIndex: 3},
+			wantLog:   entries(1),
+			wantFacts: []LogFact{{After: 1, Entries: []Entry{}}}},
+		{name: "TruncateOnEveryAppend keeps the entries it knows committed",
+			commit:     2,
+			log:        entries(1, 1, 1),
+			bugs:       Bugs{TruncateOnEveryAppend: true},
+			msg:        AppendEntries{PrevLogIndex: 0, Entries: entriesFrom(1, 1)},
+			wantReply:  AppendEntriesReply{Success: true, Index: 1, LastIndex: 3},
+			wantLog:    entries(1, 1),
+			wantFacts:  []LogFact{{After: 2, Entries: []Entry{}}},
+			wantCommit: 2},
 		{name: "commit is capped by the last new entry",
 			log:        entries(1, 1, 1, 1),
 			msg:        AppendEntries{PrevLogIndex: 1, PrevLogTerm: 1, Entries: entriesFrom(2, 1), LeaderCommit: 4},
 			wantReply:  AppendEntriesReply{Success: true, Index: 2, LastIndex: 4},
 			wantLog:    entries(1, 1, 1, 1),
 			wantCommit: 2},
+		{name: "CommitToLastIndex commits past the last new entry",
+			log:        entries(1, 1, 1, 1),
+			bugs:       Bugs{CommitToLastIndex: true},
+			msg:        AppendEntries{PrevLogIndex: 1, PrevLogTerm: 1, Entries: entriesFrom(2, 1), LeaderCommit: 4},
+			wantReply:  AppendEntriesReply{Success: true, Index: 2, LastIndex: 4},
+			wantLog:    entries(1, 1, 1, 1),
+			wantCommit: 4},
+		{name: "a rejected append leaves the commit index",
+			log:       entries(1, 2, 2),
+			msg:       AppendEntries{PrevLogIndex: 3, PrevLogTerm: 3, LeaderCommit: 3},
+			wantReply: AppendEntriesReply{Index: 3, ConflictTerm: 2, ConflictIndex: 2, LastIndex: 3},
+			wantLog:   entries(1, 2, 2)},
+		{name: "CommitToLastIndex commits stale entries from a rejected append",
+			log:        entries(1, 2, 2),
+			bugs:       Bugs{CommitToLastIndex: true},
+			msg:        AppendEntries{PrevLogIndex: 3, PrevLogTerm: 3, LeaderCommit: 3},
+			wantReply:  AppendEntriesReply{Index: 3, ConflictTerm: 2, ConflictIndex: 2, LastIndex: 3},
+			wantLog:    entries(1, 2, 2),
+			wantCommit: 3},
 		{name: "commit follows the leader's",
 			log:        entries(1, 1, 1, 1),
 			msg:        AppendEntries{PrevLogIndex: 3, PrevLogTerm: 1, LeaderCommit: 1},
@@ -88,7 +124,9 @@ func TestAppendEntriesFollower(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newEnv(t, 2, 3)
 			seedDisk(env.disk, hardState{term: 3, commit: tt.commit}, tt.log)
-			n := startNode(env, DefaultConfig())
+			cfg := DefaultConfig()
+			cfg.Bugs = tt.bugs
+			n := startNode(env, cfg)
 			var atReply durableState
 			env.onSend = func(sentMsg) { atReply = durable(env.disk) }
 			tt.msg.Term = 3
@@ -166,6 +204,10 @@ func TestCommitRule(t *testing.T) {
 			acks: [][2]uint64{{2, 3}, {4, 3}}, wantCommit: 3},
 		{name: "duplicate acks of one server count once", size: 5,
 			acks: [][2]uint64{{2, 3}, {2, 3}}, wantCommit: 1},
+		{name: "CommitQuorum 2 of 5 commits on one ack", size: 5, bugs: Bugs{CommitQuorum: 2},
+			acks: [][2]uint64{{2, 3}}, wantCommit: 3},
+		{name: "CommitQuorum above the cluster size needs every server", size: 3, bugs: Bugs{CommitQuorum: 9},
+			acks: [][2]uint64{{2, 3}}, wantCommit: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
