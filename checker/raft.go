@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/consim/consim/nodes"
@@ -256,6 +257,9 @@ func (r *Raft) recordCommitted(at time.Duration, s *raftServer) *Violation {
 		e := s.log[i-1]
 		if i == len(r.committed)+1 {
 			r.committed = append(r.committed, committedEntry{term: e.term, digest: e.digest, prefix: e.prefix, node: s.id, at: at})
+			if v := r.checkDurable(at, s, i, e); v != nil && first == nil {
+				first = v
+			}
 			continue
 		}
 		if i > len(r.committed) {
@@ -275,6 +279,32 @@ func (r *Raft) recordCommitted(at time.Duration, s *raftServer) *Violation {
 	}
 	s.checked = max(s.checked, upTo)
 	return first
+}
+
+// checkDurable checks that an entry first known committed at index is held,
+// durably, by a majority of the servers: a leader counts a follower's entry
+// only once the follower has synced it (§5.3, §5.4.2: "replicated it on a
+// majority of the servers"), and the shadow logs hold only synced entries.
+// Without it, a crash of the holders could lose a committed entry.
+func (r *Raft) checkDurable(at time.Duration, s *raftServer, index int, e shadowEntry) *Violation {
+	var holders []nodes.ID
+	for id, other := range r.servers {
+		if len(other.log) >= index && other.log[index-1].term == e.term && other.log[index-1].digest == e.digest {
+			holders = append(holders, id)
+		}
+	}
+	if majority := len(r.servers)/2 + 1; len(holders) < majority {
+		slices.Sort(holders)
+		return &Violation{
+			Invariant: InvariantCommitDurability,
+			Class:     ClassSafety,
+			At:        at,
+			Nodes:     involved(append(holders, s.id)...),
+			Detail: fmt.Sprintf("%v reported index %d (term %d) committed, but only %d of %d servers hold it durably (%s); a majority must",
+				s.id, index, e.term, len(holders), len(r.servers), nodeList(holders)),
+		}
+	}
+	return nil
 }
 
 // logChanged applies a LogFact to the shadow log and checks leader

@@ -76,7 +76,7 @@ func TestRaft(t *testing.T) {
 				logAfter(1, 0, a), logAfter(2, 0, a),
 				hard(1, 1, 1, 1), hard(2, 1, 1, 1),
 				follower(1, 2), hard(2, 2, 2, 1), leader(2, 2), logAfter(2, 1, c),
-				hard(2, 2, 2, 2), logAfter(1, 1, c), hard(1, 2, 2, 2),
+				logAfter(1, 1, c), hard(2, 2, 2, 2), hard(1, 2, 2, 2),
 			},
 		},
 		{
@@ -89,7 +89,7 @@ func TestRaft(t *testing.T) {
 		{
 			name: "restart recovers the same state; a leader's recovery is not a truncation",
 			steps: []step{
-				hard(1, 1, 1, 0), leader(1, 1), logAfter(1, 0, a, b), hard(1, 1, 1, 2),
+				hard(1, 1, 1, 0), leader(1, 1), logAfter(1, 0, a, b), logAfter(2, 0, a, b), hard(1, 1, 1, 2),
 				crash(1), hard(1, 1, 1, 2), logAfter(1, 0, a, b),
 			},
 		},
@@ -102,7 +102,7 @@ func TestRaft(t *testing.T) {
 		{
 			name: "commit index ahead of the log until the entries arrive",
 			steps: []step{
-				logAfter(1, 0, a), hard(1, 1, 1, 1),
+				logAfter(1, 0, a), logAfter(3, 0, a), hard(1, 1, 1, 1),
 				hard(2, 1, 1, 1), logAfter(2, 0, a),
 			},
 		},
@@ -142,26 +142,34 @@ func TestRaft(t *testing.T) {
 		{
 			name: "new leader has another entry at a committed index",
 			steps: []step{
-				logAfter(1, 0, a, b), hard(1, 1, 1, 2), logAfter(3, 0, a, c), leader(3, 3),
+				logAfter(1, 0, a, b), logAfter(2, 0, a, b), hard(1, 1, 1, 2), logAfter(3, 0, a, c), leader(3, 3),
 			},
 			want:     []string{InvariantLeaderCompleteness},
-			wantStep: 3,
+			wantStep: 4,
 		},
 		{
 			name: "two entries committed at one index",
 			steps: []step{
-				logAfter(1, 0, a), hard(1, 1, 1, 1),
+				logAfter(1, 0, a), logAfter(3, 0, a), hard(1, 1, 1, 1),
 				logAfter(2, 0, c), hard(2, 2, 2, 1),
+			},
+			want:     []string{InvariantStateMachineSafety},
+			wantStep: 4,
+		},
+		{
+			name: "follower removes a committed entry",
+			steps: []step{
+				logAfter(1, 0, a, b), logAfter(2, 0, a, b), hard(2, 1, 1, 2), logAfter(2, 1),
 			},
 			want:     []string{InvariantStateMachineSafety},
 			wantStep: 3,
 		},
 		{
-			name: "follower removes a committed entry",
+			name: "an entry committed before a majority holds it",
 			steps: []step{
-				logAfter(2, 0, a, b), hard(2, 1, 1, 2), logAfter(2, 1),
+				logAfter(1, 0, a, b), logAfter(2, 0, a), hard(1, 1, 1, 2),
 			},
-			want:     []string{InvariantStateMachineSafety},
+			want:     []string{InvariantCommitDurability},
 			wantStep: 2,
 		},
 		{
@@ -172,9 +180,9 @@ func TestRaft(t *testing.T) {
 		},
 		{
 			name:     "commit index goes back across a restart",
-			steps:    []step{logAfter(1, 0, a, b), hard(1, 1, 0, 2), crash(1), hard(1, 1, 0, 1)},
+			steps:    []step{logAfter(1, 0, a, b), logAfter(2, 0, a, b), hard(1, 1, 0, 2), crash(1), hard(1, 1, 0, 1)},
 			want:     []string{InvariantCommitMonotonic},
-			wantStep: 3,
+			wantStep: 4,
 		},
 		{
 			name:     "second vote in a term after a restart",
@@ -221,8 +229,9 @@ func TestRaftIgnoresOtherNodesAndFacts(t *testing.T) {
 }
 
 func TestRaftAcceptsPointerFacts(t *testing.T) {
-	r := NewRaft([]nodes.ID{1, 2})
+	r := NewRaft([]nodes.ID{1, 2, 3})
 	assert.Empty(t, r.Observe(0, 1, &raft.LogFact{Entries: []raft.Entry{entry(1, "a")}}))
+	assert.Empty(t, r.Observe(0, 3, &raft.LogFact{Entries: []raft.Entry{entry(1, "a")}}))
 	assert.Empty(t, r.Observe(1, 1, &raft.HardStateFact{Term: 1, Commit: 1}))
 	assert.Empty(t, r.Observe(2, 1, &nodes.RoleChanged{Role: nodes.RoleLeader, Epoch: 1}))
 	vs := r.Observe(3, 2, &nodes.RoleChanged{Role: nodes.RoleLeader, Epoch: 1})

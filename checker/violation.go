@@ -17,6 +17,7 @@ const (
 	InvariantLogMatching            = "log-matching"            // §5.3: same index and term => same log up to there
 	InvariantLeaderCompleteness     = "leader-completeness"     // §5.4: a leader holds every committed entry
 	InvariantStateMachineSafety     = "state-machine-safety"    // §5.4.3: one entry committed per index, never removed
+	InvariantCommitDurability       = "commit-durability"       // §5.3: an entry is committed only once a majority holds it durably
 	InvariantTermMonotonic          = "term-monotonic"          // Figure 2: currentTerm is persistent and only grows
 	InvariantCommitMonotonic        = "commit-monotonic"        // the persisted commit index only grows
 	InvariantOneVotePerTerm         = "one-vote-per-term"       // §5.2: at most one vote per term, across restarts

@@ -64,7 +64,7 @@ func init() {
 			Description: "a server answers RequestVote and AppendEntries before syncing the term, vote and entries they changed, " +
 				"and syncs them at its next input; a crash in between loses an acknowledged entry (a committed entry can " +
 				"vanish from a majority) or a vote (two leaders in one term)",
-			CaughtBy:  []string{checker.InvariantLeaderCompleteness, checker.InvariantLiveness, checker.InvariantElectionSafety},
+			CaughtBy:  []string{checker.InvariantCommitDurability, checker.InvariantLeaderCompleteness, checker.InvariantLiveness, checker.InvariantElectionSafety},
 			Scenarios: []string{"crash-all", "restart-storm", "late-votes"},
 			Budget:    10, // caught on 208 of 300 seeds of crash-all
 			enable:    func(o *Options) { o.RaftBugs.ReplyBeforeSync = true },
@@ -90,7 +90,7 @@ func init() {
 			Description: "a follower drops every entry after those an AppendEntries carries (keeping only what it knows committed), " +
 				"so an older AppendEntries arriving late deletes acknowledged entries: a later leader can miss a committed " +
 				"entry, and the follower, which the leader believes holds them, stalls until the next election",
-			CaughtBy:  []string{checker.InvariantLeaderCompleteness, checker.InvariantLiveness},
+			CaughtBy:  []string{checker.InvariantCommitDurability, checker.InvariantLeaderCompleteness, checker.InvariantLiveness},
 			Scenarios: []string{"figure-8", "crash-restart", "lossy"},
 			Budget:    5, // caught on 300 of 300 seeds of figure-8 (262 by leader completeness)
 			enable:    func(o *Options) { o.RaftBugs.TruncateOnEveryAppend = true },
@@ -143,7 +143,7 @@ func init() {
 				"disjoint groups of nodes each reach their quorum and commit",
 			Description: "a leader commits an entry once 2 of the 5 servers (itself included) hold it, a quorum that need not " +
 				"overlap the majority that elects the next leader, which then lacks the committed entry",
-			CaughtBy:  []string{checker.InvariantLeaderCompleteness},
+			CaughtBy:  []string{checker.InvariantCommitDurability, checker.InvariantLeaderCompleteness},
 			Scenarios: []string{"majority-partition", "flapping"},
 			Budget:    5, // caught on 300 of 300 seeds of majority-partition
 			enable:    func(o *Options) { o.RaftBugs.CommitQuorum = 2 },
