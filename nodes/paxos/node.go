@@ -108,11 +108,9 @@ type Node struct {
 	facts []nodes.Fact
 
 	// failure is the failure-detection timer of followers and candidates;
-	// heartbeat is the leader's. timerSeq numbers armings, so that a timer
-	// that fires after being re-armed is recognized.
+	// heartbeat is the leader's.
 	failure   timer
 	heartbeat timer
-	timerSeq  uint64
 }
 
 // New returns a fresh node; Start boots it. New does not validate cfg.
@@ -159,11 +157,11 @@ func (n *Node) Receive(from nodes.ID, m nodes.Message) {
 func (n *Node) Timer(t nodes.Timer) {
 	switch t.Kind {
 	case timerFailure:
-		if n.failure.fired(t) && n.role != nodes.RoleLeader {
+		if n.failure.Fired(t) && n.role != nodes.RoleLeader {
 			n.campaign()
 		}
 	case timerHeartbeat:
-		if n.heartbeat.fired(t) && n.role == nodes.RoleLeader {
+		if n.heartbeat.Fired(t) && n.role == nodes.RoleLeader {
 			n.tick()
 		}
 	}

@@ -23,7 +23,7 @@ func (n *Node) becomeFollower(leader nodes.ID) {
 	// admits (followLeader). Stepping down because some ballot is higher
 	// must not restart it, or a would-be leader that cannot win keeps
 	// everyone else from standing.
-	if !n.failure.armed {
+	if !n.failure.Armed() {
 		n.resetFailureTimer()
 	}
 	if changed {

@@ -62,11 +62,9 @@ type Node struct {
 	syncOwed bool
 
 	// election is the election timer of followers and candidates (§5.2);
-	// heartbeat is the leader's heartbeat timer. timerSeq numbers armings,
-	// so that a timer that fires after being re-armed is recognized.
+	// heartbeat is the leader's heartbeat timer.
 	election  timer
 	heartbeat timer
-	timerSeq  uint64
 
 	// granted[i] is whether servers[i] granted its vote in term; used only
 	// as candidate.
@@ -124,11 +122,11 @@ func (n *Node) Timer(t nodes.Timer) {
 	n.payOwedSync()
 	switch t.Kind {
 	case timerElection:
-		if n.election.fired(t) && n.role != nodes.RoleLeader {
+		if n.election.Fired(t) && n.role != nodes.RoleLeader {
 			n.campaign()
 		}
 	case timerHeartbeat:
-		if n.heartbeat.fired(t) && n.role == nodes.RoleLeader {
+		if n.heartbeat.Fired(t) && n.role == nodes.RoleLeader {
 			n.broadcastHeartbeat()
 		}
 	}

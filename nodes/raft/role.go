@@ -29,7 +29,7 @@ func (n *Node) becomeFollower(term uint64, leader nodes.ID) {
 	// AppendEntries from the current leader or a granted vote. Learning a
 	// higher term from a candidate whose log is stale must not restart it,
 	// or stale candidates keep an up-to-date node from ever standing.
-	if !n.election.armed {
+	if !n.election.Armed() {
 		n.resetElectionTimer()
 	}
 	if changed {
