@@ -1,10 +1,8 @@
 package primarybackup
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 
 	"github.com/consim/consim/nodes"
 	"github.com/consim/consim/nodes/kv"
@@ -20,26 +18,20 @@ import (
 // write if it is the last one, and is dropped; a bad record anywhere else
 // is a corrupt disk: the node halts (nodes.Halt).
 
-// crcSize is the length of a record's checksum trailer.
-const crcSize = 4
-
 // errCorruptRecord reports a record that cannot be replayed.
 var errCorruptRecord = errors.New("primary-backup: corrupt storage record")
 
 func encodeCommand(c kv.Command) []byte {
-	buf := kv.AppendCommand(make([]byte, 0, 32), c)
-	return binary.LittleEndian.AppendUint32(buf, crc32.ChecksumIEEE(buf))
+	return nodes.SealRecord(kv.AppendCommand(make([]byte, 0, 32), c))
 }
 
 func decodeCommand(rec []byte) (kv.Command, error) {
-	if len(rec) < 1+crcSize {
+	// The command's first byte (its op) stands as the record's kind.
+	_, body, ok := nodes.UnsealRecord(rec)
+	if !ok {
 		return kv.Command{}, errCorruptRecord
 	}
-	n := len(rec) - crcSize
-	if crc32.ChecksumIEEE(rec[:n]) != binary.LittleEndian.Uint32(rec[n:]) {
-		return kv.Command{}, errCorruptRecord
-	}
-	c, rest, err := kv.DecodeCommand(rec[:n])
+	c, rest, err := kv.DecodeCommand(rec[:1+len(body)])
 	if err != nil {
 		return kv.Command{}, err
 	}

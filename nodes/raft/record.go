@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 
 	"github.com/consim/consim/nodes"
 	"github.com/consim/consim/nodes/kv"
@@ -37,7 +36,7 @@ const (
 )
 
 // crcSize is the length of a record's checksum trailer.
-const crcSize = 4
+const crcSize = nodes.RecordChecksumSize
 
 // errCorruptRecord reports a record that cannot be replayed.
 var errCorruptRecord = errors.New("raft: corrupt storage record")
@@ -73,20 +72,15 @@ func encodeLog(after uint64, entries []Entry) []byte {
 }
 
 // seal appends the checksum of buf.
-func seal(buf []byte) []byte {
-	return binary.LittleEndian.AppendUint32(buf, crc32.ChecksumIEEE(buf))
-}
+func seal(buf []byte) []byte { return nodes.SealRecord(buf) }
 
 // unseal checks a record's checksum and returns its kind and body.
 func unseal(rec []byte) (byte, []byte, error) {
-	if len(rec) < 1+crcSize {
+	kind, body, ok := nodes.UnsealRecord(rec)
+	if !ok {
 		return 0, nil, errCorruptRecord
 	}
-	n := len(rec) - crcSize
-	if crc32.ChecksumIEEE(rec[:n]) != binary.LittleEndian.Uint32(rec[n:]) {
-		return 0, nil, errCorruptRecord
-	}
-	return rec[0], rec[1:n], nil
+	return kind, body, nil
 }
 
 // durableState is what replaying a node's records recovers.
