@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -28,6 +29,7 @@ func bugsCommand(inv invocation, args []string) (int, error) {
 	only := fs.String("bug", "", "hunt only this bug")
 	list := fs.Bool("list", false, "list the catalog and exit")
 	markdown := fs.Bool("markdown", false, "print the report as a Markdown table (as in the README)")
+	shrinkRuns := fs.Int("shrink-runs", 40, "shrink each bug's first detecting run with at most this many runs (0: do not shrink)")
 	if err := parse(fs, args, stdout); err != nil {
 		return exitUsage, err
 	}
@@ -63,6 +65,9 @@ func bugsCommand(inv invocation, args []string) (int, error) {
 		return exitUsage, err
 	}
 	reports, correct := hunt.summarize(results)
+	if *shrinkRuns > 0 && inv.ctx.Err() == nil {
+		shrinkFirstDetections(reports, bugs, *shrinkRuns, *workers)
+	}
 	if *jsonOut {
 		enc := json.NewEncoder(stdout)
 		for _, r := range reports {
@@ -166,8 +171,8 @@ type bugReport struct {
 	FirstSeed   uint64           `json:"first_seed"`
 	Budget      int              `json:"budget"`
 	PerScenario []scenarioReport `json:"per_scenario"`
-	// ShrunkFaults is the size of the shrunk failing scenario; -1 until
-	// shrinking exists.
+	// ShrunkFaults is the number of fault actions of the first detecting
+	// run once shrunk (same verdict); -1 when not shrunk.
 	ShrunkFaults int `json:"shrunk_faults"`
 }
 
@@ -258,7 +263,7 @@ func printCatalog(out io.Writer) {
 func printBugReport(out io.Writer, reports []bugReport, correct []correctReport, runs int, wall time.Duration) {
 	fmt.Fprintf(out, "bug catalog: %d bugs, %d runs in %v\n", len(reports), runs, wall.Round(time.Millisecond))
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "bug\tprotocol\tcaught by\tfirst seed (budget)\tdetection rate per scenario")
+	fmt.Fprintln(tw, "bug\tprotocol\tcaught by\tfirst seed (budget)\tshrunk faults\tdetection rate per scenario")
 	for _, r := range reports {
 		var rates []string
 		for _, sc := range r.PerScenario {
@@ -271,7 +276,7 @@ func printBugReport(out io.Writer, reports []bugReport, correct []correctReport,
 		if r.FirstSeed == 0 {
 			first = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s (%d)\t%s\n", r.Bug, r.Protocol, caught, first, r.Budget, strings.Join(rates, ", "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s (%d)\t%s\t%s\n", r.Bug, r.Protocol, caught, first, r.Budget, shrunkText(r.ShrunkFaults), strings.Join(rates, ", "))
 	}
 	tw.Flush()
 	fmt.Fprintln(out, "correct implementations on the same scenarios and seeds:")
@@ -284,7 +289,7 @@ func printBugReport(out io.Writer, reports []bugReport, correct []correctReport,
 }
 
 func printBugMarkdown(out io.Writer, reports []bugReport, correct []correctReport, first, last uint64) {
-	fmt.Fprintf(out, "| bug | real-world origin | caught by | first detecting seed | detection rate (seeds %d:%d) |\n|---|---|---|---|---|\n", first, last)
+	fmt.Fprintf(out, "| bug | real-world origin | caught by | first detecting seed | shrunk faults | detection rate (seeds %d:%d) |\n|---|---|---|---|---|---|\n", first, last)
 	for _, r := range reports {
 		var rates []string
 		for _, sc := range r.PerScenario {
@@ -298,10 +303,47 @@ func printBugMarkdown(out io.Writer, reports []bugReport, correct []correctRepor
 		if caught == "" {
 			caught = "**not caught**"
 		}
-		fmt.Fprintf(out, "| %s | %s | %s | %s | %s |\n", r.Bug, strings.ReplaceAll(r.Origin, "|", "/"), caught, firstSeed, strings.Join(rates, ", "))
+		fmt.Fprintf(out, "| %s | %s | %s | %s | %s | %s |\n", r.Bug, strings.ReplaceAll(r.Origin, "|", "/"), caught, firstSeed, shrunkText(r.ShrunkFaults), strings.Join(rates, ", "))
 	}
 	fmt.Fprintln(out)
 	for _, c := range correct {
 		fmt.Fprintf(out, "Correct %s on the same scenarios and seeds: %d runs, %d violations.\n", c.Correct, c.Seeds, c.Violations)
 	}
+}
+
+// shrinkFirstDetections shrinks, for every caught bug, its first detecting
+// run on its first scenario, on up to `workers` goroutines, and records the
+// shrunk scenario's fault count.
+func shrinkFirstDetections(reports []bugReport, bugs []scenarios.Bug, maxRuns, workers int) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(reports)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				r := &reports[i]
+				s, err := scenarios.Named(bugs[i].Scenarios[0])
+				if err != nil || r.FirstSeed == 0 {
+					continue
+				}
+				shrunk, err := scenarios.Shrink(s, scenarios.Options{Protocol: r.Protocol, Bug: r.Bug, Seed: r.FirstSeed}, scenarios.ShrinkLimits{MaxRuns: maxRuns})
+				if err == nil {
+					r.ShrunkFaults = shrunk.After.Faults
+				}
+			}
+		}()
+	}
+	for i := range reports {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+func shrunkText(faults int) string {
+	if faults < 0 {
+		return "-"
+	}
+	return fmt.Sprint(faults)
 }

@@ -43,7 +43,7 @@ const usage = `usage:
   simrun merge   [--seeds A:B] [--scenario-file F.yaml] [--json] FILE... | -   one report from the --json output of sweep shards
   simrun show    NAME | --scenario-file F.yaml   a scenario as a file, every field explicit
   simrun list    the named scenarios and protocols
-  simrun bugs    [--seeds A:B] [--bug NAME] [--json | --markdown] [--list]   hunt the bug catalog
+  simrun bugs    [--seeds A:B] [--bug NAME] [--json | --markdown] [--shrink-runs K] [--list]   hunt the bug catalog
 run 'simrun CMD -h' for the flags of a command.
 
 A failing run (run; sweep: the first --max-artifacts failing runs, 10 by
