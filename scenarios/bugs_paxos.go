@@ -11,7 +11,7 @@ func init() {
 		Bug{
 			Name:     "paxos-promise-omits-accepted",
 			Protocol: "paxos",
-			Origin:   "Paxos Made Simple §2.2 (P2c); the acceptor bug behind lost writes in several homegrown Paxos implementations",
+			Origin:   "Paxos Made Simple §2.2 (P2c: the new leader must propose the highest-ballot accepted value, which it can only learn from the promises); a classic acceptor mistake, not one specific report",
 			Description: "an acceptor's promise leaves out the values it has accepted, so a new leader proposes a different value " +
 				"for a slot where one was already chosen",
 			CaughtBy:  []string{checker.InvariantOneValueChosen, checker.InvariantLearnOnlyChosen, checker.InvariantAppliedAgreement, checker.InvariantLinearizability},
