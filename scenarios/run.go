@@ -277,6 +277,8 @@ func (r *run) Observe(node nodes.ID, f nodes.Fact) {
 		r.noteRole(node, f)
 	case kv.AppliedFact:
 		r.committed = max(r.committed, f.Index)
+	case *kv.AppliedFact:
+		r.committed = max(r.committed, f.Index)
 	}
 	for _, c := range r.online {
 		r.report(c.Observe(r.world.Now(), node, f)...)

@@ -71,7 +71,8 @@ func (n *Node) applyCommitted() {
 		n.applied++
 		cmd := n.log.entry(n.applied).Cmd
 		result, outcome := n.sm.Apply(cmd)
-		n.env.Observe(kv.AppliedFact{Index: n.applied, Cmd: cmd})
+		n.appliedFact = kv.AppliedFact{Index: n.applied, Cmd: cmd}
+		n.env.Observe(&n.appliedFact)
 		n.answer(n.applied, cmd, result, outcome)
 	}
 }

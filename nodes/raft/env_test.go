@@ -99,6 +99,14 @@ func (e *fakeEnv) CancelTimer(id nodes.TimerID) {
 }
 
 func (e *fakeEnv) Observe(f nodes.Fact) {
+	switch p := f.(type) { // the node reuses what a pointer points to
+	case *LogFact:
+		f = *p
+	case *HardStateFact:
+		f = *p
+	case *kv.AppliedFact:
+		f = *p
+	}
 	if lf, ok := f.(LogFact); ok { // valid only during Observe
 		lf.Entries = slices.Clone(lf.Entries)
 		f = lf

@@ -78,6 +78,13 @@ type Node struct {
 	waits []wait
 	// scratch is reused by quorumMatch.
 	scratch []uint64
+
+	// logFact, hardFact and appliedFact hold the facts being reported, so
+	// that reporting one (by pointer: observers read a fact during Observe
+	// and copy what they keep) allocates nothing.
+	logFact     LogFact
+	hardFact    HardStateFact
+	appliedFact kv.AppliedFact
 }
 
 // New returns a fresh node; Start boots it. New does not validate cfg.

@@ -56,10 +56,12 @@ func (n *Node) sync() {
 	st.Sync()
 	n.logDirty, n.hardDirty = false, false
 	if logDirty {
-		n.env.Observe(LogFact{After: from, Entries: n.log.from(from)})
+		n.logFact = LogFact{After: from, Entries: n.log.from(from)}
+		n.env.Observe(&n.logFact)
 	}
 	if hardDirty {
-		n.env.Observe(n.hardStateFact())
+		n.hardFact = n.hardStateFact()
+		n.env.Observe(&n.hardFact)
 	}
 	n.maybeCompact(false)
 }
