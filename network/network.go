@@ -207,7 +207,11 @@ func (n *Network) linkParams(from, to nodes.ID) params {
 
 func (n *Network) drop(from, to nodes.ID, digest uint64, why string) {
 	n.stats.Dropped++
-	n.world.Note(sim.KindDrop, int(from), int(to), digest, why)
+	var detail any // boxing the reason allocates: only while tracing
+	if n.world.Tracing() {
+		detail = why
+	}
+	n.world.Note(sim.KindDrop, int(from), int(to), digest, detail)
 }
 
 func (n *Network) schedule(from, to nodes.ID, m nodes.Message, p params) {

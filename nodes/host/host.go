@@ -272,7 +272,11 @@ func (h *Host) Handle(e *sim.Event) {
 }
 
 func (h *Host) fire(p *Proc, t nodes.Timer) {
-	h.world.Note(sim.KindTimer, int(p.id), 0, uint64(t.Kind), t)
+	var detail any // boxing the timer allocates: only while tracing
+	if h.world.Tracing() {
+		detail = t
+	}
+	h.world.Note(sim.KindTimer, int(p.id), 0, uint64(t.Kind), detail)
 	h.dispatch(p, func() { p.node.Timer(t) })
 }
 
