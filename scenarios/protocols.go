@@ -6,6 +6,7 @@ import (
 
 	"github.com/consim/consim/checker"
 	"github.com/consim/consim/nodes"
+	"github.com/consim/consim/nodes/etcdraft"
 	"github.com/consim/consim/nodes/paxos"
 	"github.com/consim/consim/nodes/primarybackup"
 	"github.com/consim/consim/nodes/raft"
@@ -62,6 +63,20 @@ var protocols = []Protocol{
 				c.WithChosenQuorum(q)
 			}
 			return []checker.Online{c}
+		},
+	},
+	{
+		Name:        "etcd",
+		Description: "etcd's Raft library (go.etcd.io/raft/v3 RawNode, PreVote and CheckQuorum on) through an adapter serving the same kv store",
+		NewServer: func(o Options) (func() nodes.Node, error) {
+			cfg := etcdraft.DefaultConfig()
+			if err := cfg.Validate(); err != nil {
+				return nil, err
+			}
+			return func() nodes.Node { return etcdraft.New(cfg) }, nil
+		},
+		Checkers: func(servers []nodes.ID, o Options) []checker.Online {
+			return []checker.Online{checker.NewRaft(servers)}
 		},
 	},
 	{

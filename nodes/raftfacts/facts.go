@@ -1,0 +1,63 @@
+// Package raftfacts defines the facts a Raft node reports for the checkers
+// (checker.NewRaft): its durable hard state and log, after each Sync. Any
+// Raft can report them: our own (nodes/raft) and the adapter for
+// go.etcd.io/raft (nodes/etcdraft), so that one checker judges both without
+// one protocol importing another.
+//
+// raftfacts imports only nodes and nodes/kv.
+package raftfacts
+
+import (
+	"fmt"
+
+	"github.com/consim/consim/nodes"
+	"github.com/consim/consim/nodes/kv"
+)
+
+// The facts below are what a Raft node reports through Env.Observe for the
+// checkers (package checker). Facts about durable state are reported only
+// after the Sync that made the state durable, so a checker's shadow copy of a
+// node's term, vote, commit index and log is exactly what survives a crash.
+// Role changes are reported with nodes.RoleChanged, Epoch = term.
+
+// Entry is one log entry. Its index is its position in the log (1-based).
+type Entry struct {
+	Term uint64
+	Cmd  kv.Command
+}
+
+func (e Entry) String() string { return fmt.Sprintf("t%d:%v", e.Term, e.Cmd) }
+
+// HardStateFact reports the node's durable term, vote and commit index
+// (Figure 2 "persistent state on all servers"; like etcd, the commit index is
+// persisted too, so that it never goes backwards across restarts). It is
+// reported after every Sync that changed one of them, and once at Start after
+// recovery.
+type HardStateFact struct {
+	Term uint64
+	// Vote is the candidate voted for in Term, or 0.
+	Vote nodes.ID
+	// Commit is the highest log index known committed.
+	Commit uint64
+}
+
+func (HardStateFact) Kind() string { return "raft.hardstate" }
+
+func (f HardStateFact) String() string {
+	return fmt.Sprintf("hardstate term=%d vote=%d commit=%d", f.Term, f.Vote, f.Commit)
+}
+
+// LogFact reports a durable change to the node's log: the log is now its
+// first After entries followed by Entries. Entries may be empty (a pure
+// truncation). The slice is valid only during Observe. At Start after
+// recovery the node reports its whole recovered log with After = 0.
+type LogFact struct {
+	After   uint64
+	Entries []Entry
+}
+
+func (LogFact) Kind() string { return "raft.log" }
+
+func (f LogFact) String() string {
+	return fmt.Sprintf("log after=%d entries=%v", f.After, f.Entries)
+}
