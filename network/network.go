@@ -107,9 +107,11 @@ func (c params) validate() error {
 	return nil
 }
 
-// Receiver is what the network delivers to: the host of the nodes.
+// Receiver is what the network delivers to: the host of the nodes. digest
+// is sim.HashString(m.Kind()), computed once at Send for every trace record
+// of the message.
 type Receiver interface {
-	Deliver(from, to nodes.ID, m nodes.Message)
+	Deliver(from, to nodes.ID, m nodes.Message, digest uint64)
 }
 
 // Stats counts what the network did.
@@ -185,11 +187,11 @@ func (n *Network) Send(from, to nodes.ID, m nodes.Message) {
 		n.drop(from, to, digest, "lost")
 		return
 	}
-	n.schedule(from, to, m, p)
+	n.schedule(from, to, m, digest, p)
 	if p.duplicateRate > 0 && n.rng.Float64() < p.duplicateRate {
 		n.stats.Duplicated++
 		n.world.Note(sim.KindDuplicate, int(from), int(to), digest, m)
-		n.schedule(from, to, m, p)
+		n.schedule(from, to, m, digest, p)
 	}
 }
 
@@ -214,9 +216,10 @@ func (n *Network) drop(from, to nodes.ID, digest uint64, why string) {
 	n.world.Note(sim.KindDrop, int(from), int(to), digest, detail)
 }
 
-func (n *Network) schedule(from, to nodes.ID, m nodes.Message, p params) {
+// schedule queues m's delivery; the event's Ref carries the message digest.
+func (n *Network) schedule(from, to nodes.ID, m nodes.Message, digest uint64, p params) {
 	delay := n.latency(p) + n.clog[n.link(from, to)]
-	n.world.Schedule(delay, sim.Event{Handler: n, From: int(from), To: int(to), Payload: m})
+	n.world.Schedule(delay, sim.Event{Handler: n, From: int(from), To: int(to), Ref: digest, Payload: m})
 }
 
 // latency draws one message's delay.
@@ -237,9 +240,9 @@ func (n *Network) Handle(e *sim.Event) {
 	from, to := nodes.ID(e.From), nodes.ID(e.To)
 	m := e.Payload.(nodes.Message)
 	if !n.Connected(from, to) {
-		n.drop(from, to, sim.HashString(m.Kind()), "partitioned in flight")
+		n.drop(from, to, e.Ref, "partitioned in flight")
 		return
 	}
 	n.stats.Delivered++
-	n.receiver.Deliver(from, to, m)
+	n.receiver.Deliver(from, to, m, e.Ref)
 }

@@ -26,7 +26,7 @@ type sink struct {
 	got []delivery
 }
 
-func (s *sink) Deliver(from, to nodes.ID, m nodes.Message) {
+func (s *sink) Deliver(from, to nodes.ID, m nodes.Message, _ uint64) {
 	s.got = append(s.got, delivery{from, to, m.(ping).n, s.w.Now()})
 }
 
@@ -181,4 +181,4 @@ func BenchmarkNetwork(b *testing.B) {
 
 type countSink struct{ n int }
 
-func (c *countSink) Deliver(from, to nodes.ID, m nodes.Message) { c.n++ }
+func (c *countSink) Deliver(from, to nodes.ID, m nodes.Message, _ uint64) { c.n++ }

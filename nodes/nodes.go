@@ -107,3 +107,17 @@ type RoleChanged struct {
 func (RoleChanged) Kind() string { return "role" }
 
 func (f RoleChanged) String() string { return fmt.Sprintf("role %s epoch %d", f.Role, f.Epoch) }
+
+// IndexOf returns id's position in servers (as Env.Servers lists them), or
+// -1. With the usual numbering, servers 1..N, it is id-1 at once.
+func IndexOf(servers []ID, id ID) int {
+	if i := int(id) - 1; i >= 0 && i < len(servers) && servers[i] == id {
+		return i
+	}
+	for i, s := range servers {
+		if s == id {
+			return i
+		}
+	}
+	return -1
+}

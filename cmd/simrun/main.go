@@ -27,6 +27,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/consim/consim/scenarios"
 )
@@ -107,12 +108,17 @@ type invocation struct {
 	diverge  func(scenarios.Scenario, scenarios.Options) (*scenarios.Divergence, error)
 }
 
-// runScenario runs s under o, as scenarios.Run (or the simulate hook) does.
+// runScenario runs s under o, as scenarios.Run (or the simulate hook) does,
+// and times it: the wall time is measured here, outside the simulated
+// world, for the figures (events/s, times real time) only.
 func (inv invocation) runScenario(s scenarios.Scenario, o scenarios.Options) (scenarios.Result, error) {
 	if inv.simulate != nil {
 		return inv.simulate(s, o)
 	}
-	return scenarios.Run(s, o)
+	started := time.Now()
+	res, err := scenarios.Run(s, o)
+	res.WallTime = time.Since(started)
+	return res, err
 }
 
 // checkDeterminism runs s under o twice and compares the traces, as

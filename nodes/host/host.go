@@ -180,7 +180,7 @@ func (h *Host) resume(p *Proc) {
 		in := p.backlog[0]
 		p.backlog = p.backlog[1:]
 		if in.message != nil {
-			h.handOver(p, in.from, in.message)
+			h.handOver(p, in.from, in.message, in.digest)
 		} else {
 			h.fire(p, in.timer)
 		}
@@ -207,23 +207,23 @@ func (h *Host) start(p *Proc) {
 	h.dispatch(p, func() { p.node.Start(p) })
 }
 
-// Deliver hands a message to its destination, unless it is down.
-func (h *Host) Deliver(from, to nodes.ID, m nodes.Message) {
+// Deliver hands a message to its destination, unless it is down; digest
+// is the message's trace digest (see network.Receiver).
+func (h *Host) Deliver(from, to nodes.ID, m nodes.Message, digest uint64) {
 	p := h.procs[to]
-	digest := sim.HashString(m.Kind())
 	if !p.up {
 		h.world.Note(sim.KindDrop, int(from), int(to), digest, "destination down")
 		return
 	}
 	if p.paused {
-		p.backlog = append(p.backlog, input{from: from, message: m})
+		p.backlog = append(p.backlog, input{from: from, message: m, digest: digest})
 		return
 	}
-	h.handOver(p, from, m)
+	h.handOver(p, from, m, digest)
 }
 
-func (h *Host) handOver(p *Proc, from nodes.ID, m nodes.Message) {
-	h.world.Note(sim.KindDeliver, int(from), int(p.id), sim.HashString(m.Kind()), m)
+func (h *Host) handOver(p *Proc, from nodes.ID, m nodes.Message, digest uint64) {
+	h.world.Note(sim.KindDeliver, int(from), int(p.id), digest, m)
 	p.Delivered++
 	h.dispatch(p, func() { p.node.Receive(from, m) })
 }
@@ -284,6 +284,7 @@ func (h *Host) fire(p *Proc, t nodes.Timer) {
 type input struct {
 	from    nodes.ID
 	message nodes.Message // nil for a timer
+	digest  uint64        // the message's trace digest
 	timer   nodes.Timer
 }
 

@@ -175,15 +175,7 @@ func (n *Node) step(from nodes.ID, m nodes.Message) {
 
 // slotOf returns id's position in servers, or -1.
 func (n *Node) slotOf(id nodes.ID) int {
-	if i := int(id) - 1; i >= 0 && i < len(n.servers) && n.servers[i] == id {
-		return i // the usual numbering, servers 1..N
-	}
-	for i, s := range n.servers {
-		if s == id {
-			return i
-		}
-	}
-	return -1
+	return nodes.IndexOf(n.servers, id)
 }
 
 // quorum is the size of a majority of the servers.
