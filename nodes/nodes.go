@@ -108,6 +108,19 @@ func (RoleChanged) Kind() string { return "role" }
 
 func (f RoleChanged) String() string { return fmt.Sprintf("role %s epoch %d", f.Role, f.Epoch) }
 
+// TransferLeadership is an operator's request, delivered to a server, that
+// leadership move to To (Raft thesis §3.10). A leader that supports transfers
+// brings To's log up to date and tells it to stand for election at once; any
+// other server, or a protocol without transfers, ignores it. The scenario
+// runner injects it for the transfer-leader fault.
+type TransferLeadership struct {
+	To ID
+}
+
+func (TransferLeadership) Kind() string { return "transfer-leadership" }
+
+func (m TransferLeadership) String() string { return fmt.Sprintf("transfer-leadership to=%v", m.To) }
+
 // IndexOf returns id's position in servers (as Env.Servers lists them), or
 // -1. With the usual numbering, servers 1..N, it is id-1 at once.
 func IndexOf(servers []ID, id ID) int {

@@ -20,6 +20,47 @@ type Config struct {
 	// MaxEntriesPerAppend caps the entries of one AppendEntries message.
 	// Invariant: >= 1.
 	MaxEntriesPerAppend int
+	// PreVote runs a pre-election before every election (Ongaro's thesis
+	// §9.6): a would-be candidate first asks whether it could win, without
+	// raising its term, and stands only if a majority says yes. A server
+	// cut off from the cluster then never raises its term, so it cannot
+	// depose a healthy leader when it rejoins.
+	PreVote bool
+	// CheckQuorum makes a leader step down when it has not heard from a
+	// majority within an election timeout, and makes a server that heard
+	// from a leader within ElectionTimeoutMin refuse to vote or pre-vote for
+	// another candidate (thesis §6.2 and §4.2.3, "disruptive servers").
+	// Leadership transfer overrides the refusal.
+	CheckQuorum bool
+	// ReadIndex serves gets without a log entry (thesis §6.4): the leader
+	// waits until an entry of its term has committed, records its commit
+	// index as the read index, confirms with a round of heartbeats that a
+	// majority still follows it, waits until it has applied the read
+	// index, and answers from its state machine. Without it gets go
+	// through the log like writes.
+	ReadIndex bool
+	// LeaseReads serves gets from a leader's lease (thesis §6.4.1) and
+	// falls back to ReadIndex outside it: a heartbeat round a majority
+	// acknowledged lets the leader answer reads for LeaseDuration on its
+	// own clock, counted from when it sent the round. It needs ReadIndex
+	// and CheckQuorum (whose vote refusal is what the lease relies on) and
+	// a lease that even under clock drift ends before any follower that
+	// acknowledged the round could vote for someone else:
+	// LeaseDuration * MaxClockDrift^2 < ElectionTimeoutMin.
+	LeaseReads bool
+	// LeaseDuration is the lease length on the leader's clock. Zero means
+	// SafeLeaseDuration.
+	LeaseDuration time.Duration
+	// MaxClockDrift bounds how fast or slow a server's timers may run: any
+	// speed within [1/MaxClockDrift, MaxClockDrift] of real time. 0 or 1
+	// means no drift. The scenario runner sets it from the scenario.
+	MaxClockDrift float64
+	// SnapshotEvery, when positive, compacts the log (§7): once this many
+	// entries have been applied since the last snapshot, the node saves a
+	// snapshot of its state machine (sessions included) and drops the
+	// entries it covers; a leader sends InstallSnapshot to a follower that
+	// needs entries it has dropped. Zero never compacts.
+	SnapshotEvery uint64
 	// Bugs switches on deliberately broken variants, for testing the
 	// checkers. The zero value is correct Raft.
 	Bugs Bugs
