@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/consim/consim/nodes"
@@ -83,8 +84,14 @@ type entryRecord struct {
 
 type committedEntry struct {
 	term, digest, prefix uint64
-	node                 nodes.ID
-	at                   time.Duration
+	// by is the lowest term in which a server reported the entry committed
+	// (the term of the HardStateFact whose commit index covered it): the
+	// entry was committed in term by or earlier, so every leader of a later
+	// term must hold it. Invariant: non-decreasing along Raft.committed
+	// (a report covers every index below its commit index too).
+	by   uint64
+	node nodes.ID
+	at   time.Duration
 }
 
 // prefixSeed is the prefix digest of the empty log.
@@ -174,12 +181,16 @@ func (r *Raft) checkElection(at time.Duration, s *raftServer, term uint64) *Viol
 	}
 }
 
-// checkCompleteness: a new leader's log holds every entry known committed
-// (§5.4, Leader Completeness). Committed entries are a prefix, so comparing
-// prefix digests at the last known committed index suffices; the first
-// difference is searched only to explain a violation.
+// checkCompleteness: the new leader of term holds every entry known
+// committed in an earlier term (§5.4, Leader Completeness: "if a log entry is
+// committed in a given term, then that entry will be present in the logs of
+// the leaders for all higher-numbered terms"). A leader of an older term can
+// still be elected late, by votes cast before the entry was committed; it
+// need not hold it. Committed entries are a prefix, so comparing prefix
+// digests at the last such index suffices; the first difference is searched
+// only to explain a violation.
 func (r *Raft) checkCompleteness(at time.Duration, s *raftServer, term uint64) *Violation {
-	k := len(r.committed)
+	k := sort.Search(len(r.committed), func(i int) bool { return r.committed[i].by >= term })
 	if k == 0 || (len(s.log) >= k && s.log[k-1].prefix == r.committed[k-1].prefix) {
 		return nil
 	}
@@ -197,8 +208,8 @@ func (r *Raft) checkCompleteness(at time.Duration, s *raftServer, term uint64) *
 		Class:     ClassSafety,
 		At:        at,
 		Nodes:     involved(s.id, c.node),
-		Detail: fmt.Sprintf("%v became leader of term %d without the entry committed at index %d (term %d, digest %016x, reported committed by %v at %v); %s",
-			s.id, term, i, c.term, c.digest, c.node, c.at, has),
+		Detail: fmt.Sprintf("%v became leader of term %d without the entry committed at index %d (term %d, digest %016x, reported committed by %v at %v, in term %d); %s",
+			s.id, term, i, c.term, c.digest, c.node, c.at, c.by, has),
 	}
 }
 
@@ -252,11 +263,17 @@ func (r *Raft) hardState(at time.Duration, s *raftServer, f raft.HardStateFact) 
 // (§5.4.3). It reports the first conflict only.
 func (r *Raft) recordCommitted(at time.Duration, s *raftServer) *Violation {
 	upTo := int(min(s.hard.Commit, uint64(len(s.log))))
+	// Entries already known committed, up to upTo, were committed by
+	// s.hard.Term at the latest; walking back stops where they already
+	// were (by is non-decreasing).
+	for i := min(upTo, len(r.committed)); i >= 1 && r.committed[i-1].by > s.hard.Term; i-- {
+		r.committed[i-1].by = s.hard.Term
+	}
 	var first *Violation
 	for i := s.checked + 1; i <= upTo; i++ {
 		e := s.log[i-1]
 		if i == len(r.committed)+1 {
-			r.committed = append(r.committed, committedEntry{term: e.term, digest: e.digest, prefix: e.prefix, node: s.id, at: at})
+			r.committed = append(r.committed, committedEntry{term: e.term, digest: e.digest, prefix: e.prefix, by: s.hard.Term, node: s.id, at: at})
 			if v := r.checkDurable(at, s, i, e); v != nil && first == nil {
 				first = v
 			}

@@ -148,5 +148,32 @@ func init() {
 			Budget:    5, // caught on 300 of 300 seeds of majority-partition
 			enable:    func(o *Options) { o.RaftBugs.CommitQuorum = 2 },
 		},
+		Bug{
+			Name:     "raft-readindex-before-noop",
+			Protocol: "raft+readindex",
+			Origin: "etcd-io/etcd#7331 (2017, \"ReadIndex may read stale value\"): a new leader's committed index can lag " +
+				"behind the old leader's until an entry of its term commits; fixed in etcd-io/etcd#7332 (tikv/tikv#6340 and " +
+				"RedisLabs/redisraft#22 fixed the same hole; Ongaro's thesis §6.4 step 1)",
+			Description: "a new leader takes its commit index as the read index at once, although that index can lag behind " +
+				"entries its predecessor committed and acknowledged, so a read that starts after a write completed misses it",
+			CaughtBy:  []string{checker.InvariantLinearizability},
+			Scenarios: []string{"isolated-reads", "figure-8", "swarm"},
+			Budget:    10,
+			enable:    func(o *Options) { o.RaftBugs.ReadIndexBeforeNoop = true },
+		},
+		Bug{
+			Name:     "raft-lease-ignores-drift",
+			Protocol: "raft+checkquorum+readindex+lease",
+			Origin: "tikv/tikv#964 (2016) and tikv/tikv#1127: lease reads ignored clock drift, so a leader whose clock ran " +
+				"slow kept its lease after the other nodes' had expired; sofastack/sofa-jraft#25 (2019) and hashicorp/consul#54 " +
+				"(2014) report stale lease reads the same way (Ongaro's thesis §6.4.1: leases assume bounded clock drift)",
+			Description: "the leader's lease lasts 90% of the minimum election timeout on its own clock whatever the clock " +
+				"drift: a leader whose clock runs slow keeps answering reads after followers whose clocks run fast have " +
+				"elected a new leader that took writes",
+			CaughtBy:  []string{checker.InvariantLinearizability},
+			Scenarios: []string{"lease-drift", "clock-drift", "swarm"},
+			Budget:    10,
+			enable:    func(o *Options) { o.RaftBugs.LeaseIgnoresDrift = true },
+		},
 	)
 }

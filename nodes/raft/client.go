@@ -17,17 +17,26 @@ type wait struct {
 	seq    uint64
 }
 
-// handleRequest serves a client command. Every command, reads included, goes
-// through the log, which makes reads linearizable (Bugs.ReadLocally answers
-// gets at once instead). A non-leader answers ErrNotLeader with the leader
-// of its term if it knows it.
+// handleRequest serves a client command. Every command goes through the log,
+// which makes reads linearizable, except gets under Config.ReadIndex (see
+// read.go; Bugs.ReadLocally answers gets at once instead). A non-leader
+// answers ErrNotLeader with the leader of its term if it knows it; so does a
+// leader handing leadership over, without a hint (thesis §3.10).
 func (n *Node) handleRequest(from nodes.ID, m kv.Request) {
-	if n.role != nodes.RoleLeader {
-		n.send(from, kv.Reply{Client: m.Cmd.Client, Seq: m.Cmd.Seq, Err: kv.ErrNotLeader, Leader: n.leader})
+	if n.role != nodes.RoleLeader || n.transferee != 0 {
+		leader := n.leader
+		if n.transferee != 0 {
+			leader = 0
+		}
+		n.send(from, kv.Reply{Client: m.Cmd.Client, Seq: m.Cmd.Seq, Err: kv.ErrNotLeader, Leader: leader})
 		return
 	}
 	if n.cfg.Bugs.ReadLocally && m.Cmd.Op == kv.OpGet {
 		n.send(from, kv.Reply{Client: m.Cmd.Client, Seq: m.Cmd.Seq, Result: kv.Result{Value: n.sm.Get(m.Cmd.Key)}, Leader: n.self})
+		return
+	}
+	if n.cfg.ReadIndex && m.Cmd.Op == kv.OpGet {
+		n.handleRead(from, m.Cmd)
 		return
 	}
 	if n.waiting(m.Cmd) {
@@ -74,6 +83,10 @@ func (n *Node) applyCommitted() {
 		n.appliedFact = kv.AppliedFact{Index: n.applied, Cmd: cmd}
 		n.env.Observe(&n.appliedFact)
 		n.answer(n.applied, cmd, result, outcome)
+	}
+	if n.cfg.ReadIndex && n.role == nodes.RoleLeader {
+		n.readsAfterCommit()
+		n.serveReads()
 	}
 }
 

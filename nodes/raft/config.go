@@ -129,6 +129,18 @@ type Bugs struct {
 	// an election quorum, need not overlap, so a new leader can miss a
 	// committed entry (§5.4). Election quorums stay majorities.
 	CommitQuorum int
+	// ReadIndexBeforeNoop lets a leader take its commit index as a read
+	// index before any entry of its own term has committed (thesis §6.4
+	// step 1 requires the no-op to commit first): a new leader's commit
+	// index can lag behind entries its predecessor committed and
+	// acknowledged, so the read misses them.
+	ReadIndexBeforeNoop bool
+	// LeaseIgnoresDrift makes the lease 90% of ElectionTimeoutMin whatever
+	// Config.MaxClockDrift says (thesis §6.4.1: the lease must allow for
+	// clock drift): a leader whose clock runs slow keeps serving reads
+	// from its lease after followers whose clocks run fast have elected a
+	// new leader that accepted writes.
+	LeaseIgnoresDrift bool
 }
 
 // DefaultConfig returns the paper's usual timing: election timeout
@@ -159,6 +171,45 @@ func (c Config) Validate() error {
 		return fmt.Errorf("raft config: MaxEntriesPerAppend must be at least 1, got %d", c.MaxEntriesPerAppend)
 	case c.Bugs.CommitQuorum < 0:
 		return fmt.Errorf("raft config: Bugs.CommitQuorum must not be negative, got %d", c.Bugs.CommitQuorum)
+	case c.MaxClockDrift < 0 || c.MaxClockDrift != c.MaxClockDrift:
+		return fmt.Errorf("raft config: MaxClockDrift must be 0 or at least 1, got %v", c.MaxClockDrift)
+	case c.MaxClockDrift != 0 && c.MaxClockDrift < 1:
+		return fmt.Errorf("raft config: MaxClockDrift bounds speeds within [1/d, d], so it must be 0 or at least 1, got %v",
+			c.MaxClockDrift)
+	case c.LeaseReads && !c.ReadIndex:
+		return fmt.Errorf("raft config: LeaseReads needs ReadIndex (reads outside the lease fall back to it)")
+	case c.LeaseReads && !c.CheckQuorum:
+		return fmt.Errorf("raft config: LeaseReads needs CheckQuorum (the lease relies on followers refusing votes while they hear from the leader)")
+	case c.LeaseDuration < 0:
+		return fmt.Errorf("raft config: LeaseDuration must not be negative, got %v", c.LeaseDuration)
+	case c.LeaseReads && !c.Bugs.LeaseIgnoresDrift && c.leaseDuration() >= c.SafeLeaseBound():
+		return fmt.Errorf("raft config: LeaseDuration (%v) must be less than ElectionTimeoutMin/MaxClockDrift^2 = %v/%v^2 = %v",
+			c.leaseDuration(), c.ElectionTimeoutMin, c.drift(), c.SafeLeaseBound())
 	}
 	return nil
+}
+
+// drift is MaxClockDrift, with 0 meaning 1.
+func (c Config) drift() float64 { return max(c.MaxClockDrift, 1) }
+
+// SafeLeaseBound is the longest a lease may be: a lease of L on a leader's
+// clock running at 1/d lasts L*d of real time, and a follower whose clock
+// runs at d refuses votes for ElectionTimeoutMin/d of real time after it
+// last heard from the leader, so L*d < ElectionTimeoutMin/d (thesis §6.4.1).
+func (c Config) SafeLeaseBound() time.Duration {
+	d := c.drift()
+	return time.Duration(float64(c.ElectionTimeoutMin) / (d * d))
+}
+
+// leaseDuration is the lease length in use: LeaseDuration, or 90% of
+// SafeLeaseBound when zero. Bugs.LeaseIgnoresDrift uses 90% of
+// ElectionTimeoutMin, as if clocks never drifted.
+func (c Config) leaseDuration() time.Duration {
+	switch {
+	case c.Bugs.LeaseIgnoresDrift:
+		return c.ElectionTimeoutMin * 9 / 10
+	case c.LeaseDuration > 0:
+		return c.LeaseDuration
+	}
+	return c.SafeLeaseBound() * 9 / 10
 }

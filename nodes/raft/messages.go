@@ -22,13 +22,31 @@ type RequestVote struct {
 	// for the voter's up-to-date check (§5.4.1).
 	LastLogIndex uint64
 	LastLogTerm  uint64
+	// PreVote marks a pre-vote (thesis §9.6): Term is the term the sender
+	// would stand in, and neither side changes its term or vote for it.
+	PreVote bool
+	// Transfer marks an election a leader asked for (TimeoutNow, thesis
+	// §3.10): voters grant it even while they still hear from the old
+	// leader (Config.CheckQuorum's refusal does not apply).
+	Transfer bool
 }
 
 // RequestVoteReply answers a RequestVote.
 type RequestVoteReply struct {
-	// Term is the voter's current term, for the candidate to update itself.
+	// Term is the voter's current term, for the candidate to update itself;
+	// for a granted pre-vote, the term of the request, which the voter has
+	// not adopted.
 	Term    uint64
 	Granted bool
+	// PreVote says it answers a pre-vote.
+	PreVote bool
+}
+
+// TimeoutNow tells a server that the leader of Term hands leadership over to
+// it (thesis §3.10): its log matches the leader's, and it should stand for
+// election at once, without waiting for its election timeout or a pre-vote.
+type TimeoutNow struct {
+	Term uint64
 }
 
 // AppendEntries replicates log entries and serves as heartbeat (§5.3,
@@ -44,6 +62,11 @@ type AppendEntries struct {
 	Entries []Entry
 	// LeaderCommit is the leader's commit index.
 	LeaderCommit uint64
+	// ReadRound is the leader's latest round of leadership confirmation
+	// when it sent the message (thesis §6.4); the reply echoes it, which
+	// proves the follower still accepted the leader's term after the round
+	// began. Zero unless Config.ReadIndex.
+	ReadRound uint64
 }
 
 // AppendEntriesReply answers an AppendEntries.
@@ -64,23 +87,51 @@ type AppendEntriesReply struct {
 	ConflictIndex uint64
 	// LastIndex is the follower's last log index.
 	LastIndex uint64
+	// ReadRound echoes the AppendEntries' ReadRound.
+	ReadRound uint64
 }
 
-func (RequestVote) Kind() string        { return "raft.vote" }
-func (RequestVoteReply) Kind() string   { return "raft.vote-reply" }
+func (m RequestVote) Kind() string {
+	if m.PreVote {
+		return "raft.prevote"
+	}
+	return "raft.vote"
+}
+
+func (m RequestVoteReply) Kind() string {
+	if m.PreVote {
+		return "raft.prevote-reply"
+	}
+	return "raft.vote-reply"
+}
+
 func (AppendEntries) Kind() string      { return "raft.append" }
 func (AppendEntriesReply) Kind() string { return "raft.append-reply" }
+func (TimeoutNow) Kind() string         { return "raft.timeout-now" }
 
 func (m RequestVote) String() string {
-	return fmt.Sprintf("vote t%d last=%d@t%d", m.Term, m.LastLogIndex, m.LastLogTerm)
+	s := fmt.Sprintf("vote t%d last=%d@t%d", m.Term, m.LastLogIndex, m.LastLogTerm)
+	if m.PreVote {
+		s = "pre" + s
+	}
+	if m.Transfer {
+		s += " transfer"
+	}
+	return s
 }
 
 func (m RequestVoteReply) String() string {
-	if m.Granted {
-		return fmt.Sprintf("vote-reply t%d granted", m.Term)
+	s := "vote-reply"
+	if m.PreVote {
+		s = "prevote-reply"
 	}
-	return fmt.Sprintf("vote-reply t%d refused", m.Term)
+	if m.Granted {
+		return fmt.Sprintf("%s t%d granted", s, m.Term)
+	}
+	return fmt.Sprintf("%s t%d refused", s, m.Term)
 }
+
+func (m TimeoutNow) String() string { return fmt.Sprintf("timeout-now t%d", m.Term) }
 
 // maxEntriesShown bounds how many entries AppendEntries.String prints.
 const maxEntriesShown = 4
@@ -89,6 +140,9 @@ func (m AppendEntries) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "append t%d prev=%d@t%d commit=%d entries=%d", m.Term, m.PrevLogIndex, m.PrevLogTerm,
 		m.LeaderCommit, len(m.Entries))
+	if m.ReadRound != 0 {
+		fmt.Fprintf(&b, " round=%d", m.ReadRound)
+	}
 	if len(m.Entries) > 0 {
 		shown := m.Entries[:min(len(m.Entries), maxEntriesShown)]
 		fmt.Fprintf(&b, " %v", shown)
@@ -100,11 +154,15 @@ func (m AppendEntries) String() string {
 }
 
 func (m AppendEntriesReply) String() string {
-	if m.Success {
-		return fmt.Sprintf("append-reply t%d ok index=%d", m.Term, m.Index)
+	round := ""
+	if m.ReadRound != 0 {
+		round = fmt.Sprintf(" round=%d", m.ReadRound)
 	}
-	return fmt.Sprintf("append-reply t%d reject index=%d conflict=%d@t%d last=%d",
-		m.Term, m.Index, m.ConflictIndex, m.ConflictTerm, m.LastIndex)
+	if m.Success {
+		return fmt.Sprintf("append-reply t%d ok index=%d%s", m.Term, m.Index, round)
+	}
+	return fmt.Sprintf("append-reply t%d reject index=%d conflict=%d@t%d last=%d%s",
+		m.Term, m.Index, m.ConflictIndex, m.ConflictTerm, m.LastIndex, round)
 }
 
 // messageTerm returns the term a Raft message carries, or false for any
@@ -118,6 +176,8 @@ func messageTerm(m any) (uint64, bool) {
 	case AppendEntries:
 		return m.Term, true
 	case AppendEntriesReply:
+		return m.Term, true
+	case TimeoutNow:
 		return m.Term, true
 	}
 	return 0, false

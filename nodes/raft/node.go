@@ -76,8 +76,29 @@ type Node struct {
 	// waits are the client requests this leader appended in term, by
 	// increasing index; cleared when it stops leading (clients retry).
 	waits []wait
-	// scratch is reused by quorumMatch.
+	// scratch is reused by quorumMatch and quorumRound.
 	scratch []uint64
+
+	// contact is armed for ElectionTimeoutMin whenever this server hears
+	// from the leader of its term, and at Start (Config.PreVote,
+	// Config.CheckQuorum): while it is armed the server refuses pre-votes,
+	// and under CheckQuorum ignores votes, for other candidates (thesis
+	// §9.6, §4.2.3). Measured on this server's own clock, which may drift.
+	contact timer
+	// checkQuorum is the leader's CheckQuorum timer; active[i] is whether
+	// servers[i] answered an AppendEntries since the last check (thesis
+	// §6.2). Used only as leader.
+	checkQuorum timer
+	active      []bool
+	// transferee is the server this leader hands leadership to, or 0,
+	// while it takes no new commands; transfer bounds the attempt;
+	// timeoutNowSent says the attempt's TimeoutNow went out (thesis
+	// §3.10).
+	transferee     nodes.ID
+	transfer       timer
+	timeoutNowSent bool
+	// reads are the leader's ReadIndex reads and confirmation rounds.
+	reads readState
 
 	// logFact, hardFact and appliedFact hold the facts being reported, so
 	// that reporting one (by pointer: observers read a fact during Observe
@@ -109,16 +130,26 @@ func (n *Node) Start(env nodes.Env) {
 	n.granted = make([]bool, len(n.servers))
 	n.progress = make([]progress, len(n.servers))
 	n.scratch = make([]uint64, len(n.servers))
+	n.active = make([]bool, len(n.servers))
+	n.reads.acks = make([]uint64, len(n.servers))
 	n.sm = kv.NewStateMachine()
 	n.restore()
 	n.becomeFollower(n.term, 0)
+	// A restarted server may have acknowledged a leader just before it
+	// crashed; it keeps out of elections for a window as if it had just
+	// heard from that leader, so that the leader's lease stays sound.
+	n.touchLeader()
 	n.persist()
 }
 
 // Receive handles a delivered message.
 func (n *Node) Receive(from nodes.ID, m nodes.Message) {
 	n.payOwedSync()
-	n.step(from, m)
+	if t, ok := m.(nodes.TransferLeadership); ok {
+		n.handleTransfer(t.To)
+	} else {
+		n.step(from, m)
+	}
 	if !n.syncOwed {
 		n.persist()
 	}
@@ -130,19 +161,32 @@ func (n *Node) Timer(t nodes.Timer) {
 	switch t.Kind {
 	case timerElection:
 		if n.election.Fired(t) && n.role != nodes.RoleLeader {
-			n.campaign()
+			n.electionTimeout()
 		}
 	case timerHeartbeat:
 		if n.heartbeat.Fired(t) && n.role == nodes.RoleLeader {
 			n.broadcastHeartbeat()
 		}
+	case timerContact:
+		n.contact.Fired(t)
+	case timerCheckQuorum:
+		if n.checkQuorum.Fired(t) && n.role == nodes.RoleLeader {
+			n.checkActiveQuorum()
+		}
+	case timerTransfer:
+		if n.transfer.Fired(t) {
+			n.transferee = 0
+		}
+	case timerLease:
+		n.reads.expired = max(n.reads.expired, t.Arg)
 	}
 	n.persist()
 }
 
 // step routes a message: client requests first, then the term rules of §5.1
-// (adopt a higher term as follower, reject a lower one), then the role's step
-// function.
+// (adopt a higher term as follower, reject a lower one; but ignore a vote
+// request while the leader is heard from, thesis §4.2.3, and never adopt a
+// pre-vote's term, §9.6), then the role's step function.
 func (n *Node) step(from nodes.ID, m nodes.Message) {
 	if req, ok := m.(kv.Request); ok {
 		n.handleRequest(from, req)
@@ -153,7 +197,9 @@ func (n *Node) step(from nodes.ID, m nodes.Message) {
 		return
 	}
 	switch {
-	case term > n.term:
+	case term > n.term && n.ignoreInLease(m):
+		return
+	case term > n.term && !isPreVote(m):
 		var leader nodes.ID
 		if _, ok := m.(AppendEntries); ok {
 			leader = from
@@ -163,8 +209,27 @@ func (n *Node) step(from nodes.ID, m nodes.Message) {
 		n.rejectStale(from, m)
 		return
 	}
+	switch m := m.(type) {
+	case RequestVote:
+		if m.PreVote {
+			n.handlePreVote(from, m)
+			return
+		}
+	case RequestVoteReply:
+		if m.PreVote {
+			if n.role == RolePreCandidate {
+				n.tallyPreVote(from, m)
+			}
+			return
+		}
+	}
 	switch n.role {
 	case nodes.RoleFollower:
+		n.stepFollower(from, m)
+	case RolePreCandidate:
+		if _, ok := m.(AppendEntries); ok {
+			n.becomeFollower(n.term, from) // this term has a leader (§5.2)
+		}
 		n.stepFollower(from, m)
 	case nodes.RoleCandidate:
 		n.stepCandidate(from, m)

@@ -40,7 +40,8 @@ func (n *Node) sendAppend(i int) {
 	pr := &n.progress[i]
 	prev := pr.next - 1
 	hi := min(n.log.lastIndex(), prev+uint64(max(n.cfg.MaxEntriesPerAppend, 1)))
-	m := AppendEntries{Term: n.term, PrevLogIndex: prev, PrevLogTerm: n.log.term(prev), LeaderCommit: n.commit}
+	m := AppendEntries{Term: n.term, PrevLogIndex: prev, PrevLogTerm: n.log.term(prev), LeaderCommit: n.commit,
+		ReadRound: n.reads.round}
 	if hi > prev {
 		m.Entries = n.log.slice(prev+1, hi+1)
 	}
@@ -66,8 +67,12 @@ func (n *Node) broadcastAppend(probe bool) {
 
 // broadcastHeartbeat sends every follower an AppendEntries (§5.2). For a
 // replicating follower it restarts from match+1, so that whatever a lost
-// message carried is resent within one heartbeat interval.
+// message carried is resent within one heartbeat interval. Under ReadIndex
+// each heartbeat is a confirmation round (read.go).
 func (n *Node) broadcastHeartbeat() {
+	if n.cfg.ReadIndex {
+		n.beginRound()
+	}
 	for i := range n.servers {
 		if i == n.selfSlot {
 			continue
@@ -78,15 +83,24 @@ func (n *Node) broadcastHeartbeat() {
 		n.sendAppend(i)
 	}
 	n.arm(&n.heartbeat, timerHeartbeat, n.cfg.HeartbeatInterval)
+	if n.cfg.ReadIndex {
+		n.maybeConfirm()
+	}
 }
 
-// handleAppendReply updates the sender's progress.
+// handleAppendReply updates the sender's progress, and counts the reply as
+// contact (CheckQuorum) and as an acknowledgement of the rounds it echoes
+// (ReadIndex).
 func (n *Node) handleAppendReply(from nodes.ID, m AppendEntriesReply) {
 	i := n.slotOf(from)
+	n.active[i] = true
 	if m.Success {
 		n.acknowledge(i, m.Index)
 	} else {
 		n.backtrack(i, m)
+	}
+	if n.role == nodes.RoleLeader && m.ReadRound != 0 {
+		n.ackRound(i, m.ReadRound)
 	}
 }
 
@@ -105,6 +119,9 @@ func (n *Node) acknowledge(i int, index uint64) {
 	n.maybeCommit()
 	if pr.next <= n.log.lastIndex() {
 		n.sendAppend(i)
+	}
+	if n.servers[i] == n.transferee {
+		n.maybeSendTimeoutNow()
 	}
 }
 
@@ -192,7 +209,9 @@ func (n *Node) commitTo(index uint64) {
 // commit index, a durable state before the reply, then the apply.
 func (n *Node) handleAppend(from nodes.ID, m AppendEntries) {
 	n.resetElectionTimer()
+	n.touchLeader()
 	reply := n.checkConsistency(m)
+	reply.ReadRound = m.ReadRound
 	switch {
 	case reply.Success:
 		last := n.acceptEntries(m.PrevLogIndex, m.Entries)

@@ -10,6 +10,11 @@ import (
 // The become functions are the only places where role changes. Each reports
 // nodes.RoleChanged when the role or the term changed.
 
+// RolePreCandidate is the role of a server running a pre-vote (thesis §9.6,
+// Config.PreVote): it asks whether it could win term+1 without raising its
+// term, and becomes candidate only if a majority says yes.
+const RolePreCandidate nodes.Role = "pre-candidate"
+
 // becomeFollower makes the node follower of term, whose leader is leader (0
 // if unknown). Any role may become follower; term must not go backwards.
 func (n *Node) becomeFollower(term uint64, leader nodes.ID) {
@@ -25,6 +30,10 @@ func (n *Node) becomeFollower(term uint64, leader nodes.ID) {
 	n.leader = leader
 	n.waits = n.waits[:0]
 	n.disarm(&n.heartbeat)
+	n.disarm(&n.checkQuorum)
+	n.disarm(&n.transfer)
+	n.transferee = 0
+	n.reads.drop()
 	// Figure 2: a follower's election timeout restarts only on
 	// AppendEntries from the current leader or a granted vote. Learning a
 	// higher term from a candidate whose log is stale must not restart it,
@@ -37,10 +46,30 @@ func (n *Node) becomeFollower(term uint64, leader nodes.ID) {
 	}
 }
 
+// becomePreCandidate starts a pre-vote for term+1 (thesis §9.6): the term
+// and vote stay as they are; the node counts its own pre-vote and restarts
+// its election timeout. Any role but leader may do so (a candidate whose
+// election timed out runs a pre-vote before its next election).
+func (n *Node) becomePreCandidate() {
+	if n.role == nodes.RoleLeader {
+		panic(fmt.Sprintf("raft: node %v invalid transition %q -> pre-candidate in term %d", n.self, n.role, n.term))
+	}
+	changed := n.role != RolePreCandidate
+	n.role = RolePreCandidate
+	n.leader = 0
+	clear(n.granted)
+	n.granted[n.selfSlot] = true
+	n.resetElectionTimer()
+	if changed {
+		n.env.Observe(nodes.RoleChanged{Role: n.role, Epoch: n.term})
+	}
+}
+
 // becomeCandidate starts an election (§5.2): a new term, a vote for itself
-// and a fresh election timeout. Only a follower or a candidate may do so.
+// and a fresh election timeout. Only a follower, a pre-candidate or a
+// candidate may do so.
 func (n *Node) becomeCandidate() {
-	if n.role != nodes.RoleFollower && n.role != nodes.RoleCandidate {
+	if n.role != nodes.RoleFollower && n.role != RolePreCandidate && n.role != nodes.RoleCandidate {
 		panic(fmt.Sprintf("raft: node %v invalid transition %q -> candidate in term %d", n.self, n.role, n.term))
 	}
 	n.term++
@@ -69,6 +98,10 @@ func (n *Node) becomeLeader() {
 		n.progress[i] = progress{next: n.log.lastIndex() + 1}
 	}
 	n.waits = n.waits[:0]
+	n.reads.lead(n.selfSlot)
+	if n.cfg.CheckQuorum {
+		n.resetActive()
+	}
 	n.env.Observe(nodes.RoleChanged{Role: n.role, Epoch: n.term})
 	n.appendLocal(kv.Noop)
 	n.arm(&n.heartbeat, timerHeartbeat, n.cfg.HeartbeatInterval)
@@ -83,6 +116,8 @@ func (n *Node) stepFollower(from nodes.ID, m nodes.Message) {
 	case AppendEntries:
 		n.leader = from
 		n.handleAppend(from, m)
+	case TimeoutNow:
+		n.handleTimeoutNow()
 	}
 }
 
@@ -116,7 +151,7 @@ func (n *Node) stepLeader(from nodes.ID, m nodes.Message) {
 func (n *Node) rejectStale(from nodes.ID, m nodes.Message) {
 	switch m := m.(type) {
 	case RequestVote:
-		n.send(from, RequestVoteReply{Term: n.term})
+		n.send(from, RequestVoteReply{Term: n.term, PreVote: m.PreVote})
 	case AppendEntries:
 		n.send(from, AppendEntriesReply{Term: n.term, Index: m.PrevLogIndex, LastIndex: n.log.lastIndex()})
 	}

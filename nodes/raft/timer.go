@@ -10,6 +10,16 @@ import (
 const (
 	timerElection = iota + 1
 	timerHeartbeat
+	// timerContact is a follower's window after it last heard from the
+	// leader (Config.PreVote, Config.CheckQuorum).
+	timerContact
+	// timerCheckQuorum is the leader's periodic quorum check.
+	timerCheckQuorum
+	// timerTransfer bounds a leadership transfer.
+	timerTransfer
+	// timerLease ends the lease of one confirmation round; Arg is the
+	// round, not an arming (it is set with Env.SetTimer directly).
+	timerLease
 )
 
 // timer is one re-armable timer of a node.
