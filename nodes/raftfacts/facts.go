@@ -1,5 +1,6 @@
 // Package raftfacts defines the facts a Raft node reports for the checkers
-// (checker.NewRaft): its durable hard state and log, after each Sync. Any
+// (checker.NewRaft): its durable hard state, log and snapshots (§7), after
+// each Sync. Any
 // Raft can report them: our own (nodes/raft) and the adapter for
 // go.etcd.io/raft (nodes/etcdraft), so that one checker judges both without
 // one protocol importing another.
