@@ -202,7 +202,7 @@ func installFollower(t *testing.T) (*Node, *fakeEnv) {
 }
 
 func TestInstallSnapshot(t *testing.T) {
-	leaderLog := append(entries(1, 1), entriesFrom(3, 3, 3, 3, 3, 3)...) // the leader's log in term 3
+	leaderLog := append(entries(1, 1), entriesFrom(3, 3, 3, 3, 3, 3, 3)...) // the leader's log in term 3
 	tests := []struct {
 		name string
 		msg  InstallSnapshot
@@ -309,7 +309,7 @@ func TestInstallSnapshotThenAppendEntries(t *testing.T) {
 	// After the snapshot an AppendEntries from before it (reordered) is
 	// clipped to what follows the snapshot, and one after it applies.
 	n, env := installFollower(t)
-	leaderLog := append(entries(1, 1), entriesFrom(3, 3, 3, 3, 3, 3)...)
+	leaderLog := append(entries(1, 1), entriesFrom(3, 3, 3, 3, 3, 3, 3)...)
 	n.Receive(1, InstallSnapshot{Term: 3, LastIncludedIndex: 4, LastIncludedTerm: 3, Data: stateOf(leaderLog[:4]).Snapshot()})
 	env.takeSent()
 	n.Receive(1, AppendEntries{Term: 3, PrevLogIndex: 2, PrevLogTerm: 1, Entries: leaderLog[2:6], LeaderCommit: 5})
@@ -550,3 +550,32 @@ func TestStaleInstallSnapshotIsRefused(t *testing.T) {
 	assert.Equal(t, uint64(5), n.log.lastIndex())
 	assert.Equal(t, uint64(0), n.log.snapIndex)
 }
+
+func TestLeaderAfterInstallServesClients(t *testing.T) {
+	// A follower that installed a snapshot wins the next election: its
+	// applied index jumped over the snapshot, and it answers clients for
+	// the entries after it, deduplicating a retry the snapshot covers.
+	n, env := installFollower(t)
+	leaderLog := append(entries(1, 1), entriesFrom(3, 3, 3, 3, 3, 3, 3)...)
+	n.Receive(1, InstallSnapshot{Term: 3, LastIncludedIndex: 8, LastIncludedTerm: 3, Data: stateOf(leaderLog).Snapshot()})
+	require.Equal(t, uint64(8), n.applied)
+	electLeader(t, n, env)
+	require.Equal(t, uint64(9), n.log.lastIndex(), "the no-op follows the snapshot")
+
+	fresh := put(5, 1, "x", "1")
+	retry := leaderLog[7].Cmd // applied at index 8, inside the snapshot
+	n.Receive(5, kv.Request{Cmd: fresh})
+	n.Receive(9, kv.Request{Cmd: retry})
+	env.takeSent()
+	n.Receive(3, AppendEntriesReply{Term: n.term, Success: true, Index: 11})
+	assert.Equal(t, uint64(11), n.applied)
+	assert.Equal(t, []kv.Reply{
+		{Client: 5, Seq: 1, Leader: 2},
+		{Client: 9, Seq: 8, Leader: 2},
+	}, msgsOf[kv.Reply](env.takeSent()))
+	assert.Equal(t, "1", n.sm.Get("x"))
+	assert.Equal(t, leaderLog[7].Cmd.Value, n.sm.Get(retry.Key), "the retry did not apply again")
+	assert.Equal(t, stateOf(append(slicesCloneEntries(leaderLog), Entry{Cmd: fresh})).Digest(), n.sm.Digest())
+}
+
+func slicesCloneEntries(es []Entry) []Entry { return append([]Entry(nil), es...) }
