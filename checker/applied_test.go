@@ -8,6 +8,7 @@ import (
 
 	"github.com/consim/consim/nodes"
 	"github.com/consim/consim/nodes/kv"
+	"github.com/consim/consim/nodes/raftfacts"
 )
 
 func applied(n nodes.ID, index uint64, value string) step {
@@ -95,4 +96,63 @@ func TestViolationString(t *testing.T) {
 		assert.Contains(t, s, want)
 	}
 	assert.Contains(t, Violation{Class: ClassLiveness, Invariant: InvariantLiveness}.String(), "nodes none")
+}
+
+func snapshotted(n nodes.ID, index, digest uint64) step {
+	return step{node: n, fact: raftfacts.SnapshotFact{Index: index, Term: 1, Digest: digest}}
+}
+
+func TestAppliedSnapshots(t *testing.T) {
+	tests := []struct {
+		name     string
+		steps    []step
+		want     []string
+		wantStep int
+	}{
+		{
+			name: "compaction, install on a lagging replica, restart from the snapshot",
+			steps: []step{
+				applied(1, 1, "a"), applied(1, 2, "b"), applied(1, 3, "c"), snapshotted(1, 3, 0xd),
+				applied(1, 4, "d"), applied(2, 1, "a"), snapshotted(2, 3, 0xd), applied(2, 4, "d"),
+				crash(1), snapshotted(1, 3, 0xd), applied(1, 4, "d"),
+				{node: 3, fact: &raftfacts.SnapshotFact{Index: 3, Term: 1, Digest: 0xd}}, applied(3, 4, "d"),
+			},
+		},
+		{
+			name:     "two states at one index",
+			steps:    []step{applied(1, 1, "a"), snapshotted(1, 1, 0xd), snapshotted(2, 1, 0xe)},
+			want:     []string{InvariantSnapshotAgreement},
+			wantStep: 2,
+		},
+		{
+			name:     "two states at one index, by pointer",
+			steps:    []step{snapshotted(1, 1, 0xd), {node: 2, fact: &raftfacts.SnapshotFact{Index: 1, Digest: 0xe}}},
+			want:     []string{InvariantSnapshotAgreement},
+			wantStep: 1,
+		},
+		{
+			name:     "an index the snapshot covers applied again",
+			steps:    []step{snapshotted(2, 3, 0xd), applied(2, 3, "c")},
+			want:     []string{InvariantAppliedOrder},
+			wantStep: 1,
+		},
+		{
+			name:     "a snapshot behind what was applied",
+			steps:    []step{applied(1, 1, "a"), applied(1, 2, "b"), applied(1, 3, "c"), snapshotted(1, 2, 0xd)},
+			want:     []string{InvariantAppliedOrder},
+			wantStep: 3,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, at, all := play(NewApplied(), tt.steps)
+			require.Equal(t, tt.want, got, "violations: %v", all)
+			if len(tt.want) > 0 {
+				assert.Equal(t, tt.wantStep, at[0])
+				assert.Equal(t, ClassSafety, all[0].Class)
+				assert.NotEmpty(t, all[0].Nodes)
+				assert.NotEmpty(t, all[0].Detail)
+			}
+		})
+	}
 }

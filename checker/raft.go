@@ -13,9 +13,17 @@ import (
 
 // Raft checks the Raft safety properties (Raft paper, Figure 3) online, from
 // the facts the servers report: nodes.RoleChanged (Epoch = term),
-// raft.HardStateFact and raft.LogFact. Facts about durable state come after
-// the Sync that made them durable, so the shadow state kept per server is
-// exactly what survives a crash; a crash only clears the server's role.
+// raft.HardStateFact, raft.LogFact and raft.SnapshotFact. Facts about durable
+// state come after the Sync that made them durable, so the shadow state kept
+// per server is exactly what survives a crash; a crash only clears the
+// server's role.
+//
+// The shadow log of a server keeps every entry, also those the server has
+// compacted into a snapshot (§7): a snapshot at index i makes the shadow
+// log's first i entries the entries known committed at 1..i, so compaction
+// changes nothing there and installing a snapshot from the leader brings in
+// the entries it covers. Leader completeness, log matching and commit
+// durability are therefore judged on whole logs, compacted or not.
 //
 // Facts from nodes that are not servers, and facts of other kinds, are
 // ignored.
@@ -51,12 +59,17 @@ type raftServer struct {
 	// vote and then voting again is caught too.
 	vote     nodes.ID
 	voteTerm uint64
-	// log is the durable log; log[i-1] is the entry at index i.
+	// log is the durable log; log[i-1] is the entry at index i. Entries
+	// covered by the server's snapshot are kept.
 	log []shadowEntry
+	// snapIndex is the index of the server's last snapshot (0 for none):
+	// log entries 1..snapIndex are committed entries, never rewritten.
+	snapIndex uint64
 	// checked is how many leading entries of log were compared with (or
 	// recorded in) Raft.committed: the entries the server has reported
-	// committed. Invariant: min(hard.Commit, len(log)) <= checked <= len(log)
-	// (more than hard.Commit only after a commit-monotonic violation).
+	// committed, or covers with a snapshot. Invariant: min(max(hard.Commit,
+	// snapIndex), len(log)) <= checked <= len(log) (more than both only
+	// after a commit-monotonic violation).
 	checked int
 }
 
@@ -129,6 +142,10 @@ func (r *Raft) Observe(at time.Duration, node nodes.ID, f nodes.Fact) []Violatio
 		return r.logChanged(at, s, f)
 	case *raft.LogFact:
 		return r.logChanged(at, s, *f)
+	case raft.SnapshotFact:
+		return r.snapshotTaken(at, s, f)
+	case *raft.SnapshotFact:
+		return r.snapshotTaken(at, s, *f)
 	}
 	return nil
 }
@@ -338,6 +355,16 @@ func (r *Raft) logChanged(at time.Duration, s *raftServer, f raft.LogFact) []Vio
 			Detail:    fmt.Sprintf("%v reported entries after index %d, but its log ends at %d", s.id, f.After, len(s.log)),
 		}}
 	}
+	if f.After < s.snapIndex {
+		return []Violation{{
+			Invariant: InvariantSnapshotImmutable,
+			Class:     ClassSafety,
+			At:        at,
+			Nodes:     involved(s.id),
+			Detail: fmt.Sprintf("%v rewrote its log after index %d, inside its snapshot of entries 1..%d",
+				s.id, f.After, s.snapIndex),
+		}}
+	}
 	after := int(f.After)
 	newLength := after + len(f.Entries)
 	var vs []Violation
@@ -412,4 +439,59 @@ func (r *Raft) checkMatching(at time.Duration, s *raftServer, index, term, diges
 		Detail: fmt.Sprintf("%v's log and the one %v held at %v both have an entry at index %d term %d, with %s",
 			s.id, first.node, first.at, index, term, what),
 	}
+}
+
+// snapshotTaken applies a SnapshotFact (§7): the server's log now starts with
+// the committed entries 1..f.Index, followed by the entries after f.Index it
+// held if its entry at f.Index had f.Term (compaction; Figure 13 step 6), by
+// nothing otherwise (Figure 13 step 7). A snapshot must cover only entries
+// known committed, the entry at f.Index being of f.Term, and must not go
+// back behind the server's previous snapshot.
+func (r *Raft) snapshotTaken(at time.Duration, s *raftServer, f raft.SnapshotFact) []Violation {
+	if f.Index < s.snapIndex {
+		return []Violation{{
+			Invariant: InvariantSnapshotImmutable,
+			Class:     ClassSafety,
+			At:        at,
+			Nodes:     involved(s.id),
+			Detail:    fmt.Sprintf("%v's snapshot went from index %d back to %d", s.id, s.snapIndex, f.Index),
+		}}
+	}
+	index := int(f.Index)
+	if index == 0 || index > len(r.committed) || r.committed[index-1].term != f.Term {
+		known := fmt.Sprintf("only entries 1..%d are known committed", len(r.committed))
+		who := involved(s.id)
+		if index > 0 && index <= len(r.committed) {
+			c := r.committed[index-1]
+			known = fmt.Sprintf("the entry committed there is of term %d (reported by %v at %v)", c.term, c.node, c.at)
+			who = involved(s.id, c.node)
+		}
+		return []Violation{{
+			Invariant: InvariantSnapshotCommitted,
+			Class:     ClassSafety,
+			At:        at,
+			Nodes:     who,
+			Detail:    fmt.Sprintf("%v took a snapshot of entries 1..%d (term %d at %d), but %s", s.id, index, f.Term, index, known),
+		}}
+	}
+	keep := len(s.log) >= index && s.log[index-1].term == f.Term && s.log[index-1].prefix == r.committed[index-1].prefix
+	if !keep {
+		s.log = s.log[:0]
+	}
+	for i := range index {
+		c := r.committed[i]
+		e := shadowEntry{term: c.term, digest: c.digest, prefix: c.prefix}
+		if i < len(s.log) {
+			s.log[i] = e
+		} else {
+			s.log = append(s.log, e)
+		}
+	}
+	s.snapIndex = f.Index
+	if keep {
+		s.checked = max(s.checked, index)
+	} else {
+		s.checked = index
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -289,4 +290,111 @@ func TestRaftViolationNamesBothLeaders(t *testing.T) {
 	assert.Equal(t, []nodes.ID{1, 3}, vs[0].Nodes)
 	assert.Equal(t, 2*time.Second, vs[0].At)
 	assert.Contains(t, vs[0].Detail, "term 4")
+}
+
+func snap(n nodes.ID, index, term uint64) step {
+	return step{node: n, fact: raft.SnapshotFact{Index: index, Term: term, Digest: 0xd}}
+}
+
+func TestRaftSnapshots(t *testing.T) {
+	a, b, c, d := entry(1, "a"), entry(1, "b"), entry(2, "c"), entry(1, "d")
+	// committedAB: servers 1 and 2 hold a, b; 1 is leader of term 1 and
+	// has committed both.
+	committedAB := []step{
+		hard(1, 1, 1, 0), leader(1, 1), logAfter(1, 0, a, b), logAfter(2, 0, a, b), hard(1, 1, 1, 2),
+	}
+	tests := []struct {
+		name     string
+		steps    []step
+		want     []string
+		wantStep int // counted from the end of committedAB
+	}{
+		{
+			name: "the leader compacts, appends and commits after its snapshot",
+			steps: []step{
+				snap(1, 2, 1), follower(1, 2), hard(1, 2, 0, 2), hard(2, 2, 2, 2), leader(2, 2),
+				logAfter(2, 2, c), logAfter(1, 2, c), hard(2, 2, 2, 3), snap(2, 3, 2), snap(1, 3, 2),
+				logAfter(1, 3, entry(2, "e")),
+			},
+		},
+		{
+			name: "a server with a conflicting log installs the snapshot, then leads holding every committed entry",
+			steps: []step{
+				snap(1, 2, 1), logAfter(3, 0, c), snap(3, 2, 1), logAfter(3, 2), hard(3, 1, 0, 2),
+				follower(1, 3), hard(3, 3, 3, 2), leader(3, 3),
+			},
+		},
+		{
+			name: "install keeps the entries after a matching last included entry",
+			steps: []step{
+				logAfter(3, 0, a, b, d), snap(1, 2, 1), snap(3, 2, 1), logAfter(3, 3, entry(1, "f")),
+			},
+		},
+		{
+			name: "a restart recovers the snapshot and the entries after it",
+			steps: []step{
+				logAfter(1, 2, d), snap(1, 2, 1), crash(1), snap(1, 2, 1), logAfter(1, 2, d), hard(1, 1, 1, 2),
+			},
+		},
+		{
+			name:     "snapshot of an entry not yet committed",
+			steps:    []step{logAfter(1, 2, d), logAfter(2, 2, d), snap(1, 3, 1)},
+			want:     []string{InvariantSnapshotCommitted},
+			wantStep: 2,
+		},
+		{
+			name:     "snapshot whose last entry has another term than the committed one",
+			steps:    []step{snap(2, 2, 2)},
+			want:     []string{InvariantSnapshotCommitted},
+			wantStep: 0,
+		},
+		{
+			name:     "snapshot at index 0",
+			steps:    []step{snap(2, 0, 0)},
+			want:     []string{InvariantSnapshotCommitted},
+			wantStep: 0,
+		},
+		{
+			name:     "a log fact rewrites entries inside the snapshot",
+			steps:    []step{snap(2, 2, 1), logAfter(2, 1, c)},
+			want:     []string{InvariantSnapshotImmutable},
+			wantStep: 1,
+		},
+		{
+			name:     "a snapshot goes back",
+			steps:    []step{snap(2, 2, 1), crash(2), snap(2, 1, 1)},
+			want:     []string{InvariantSnapshotImmutable},
+			wantStep: 2,
+		},
+		{
+			name: "without the snapshot's entries a new leader would miss committed ones",
+			steps: []step{
+				snap(1, 2, 1), logAfter(3, 0, c), follower(1, 3), hard(3, 3, 3, 0), leader(3, 3),
+			},
+			want:     []string{InvariantLeaderCompleteness},
+			wantStep: 4,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewRaft([]nodes.ID{1, 2, 3})
+			got, at, all := play(r, append(slices.Clone(committedAB), tt.steps...))
+			require.Equal(t, tt.want, got, "violations: %v", all)
+			if len(tt.want) > 0 {
+				assert.Equal(t, tt.wantStep, at[0]-len(committedAB))
+				assert.Equal(t, ClassSafety, all[0].Class)
+				assert.NotEmpty(t, all[0].Nodes)
+				assert.NotEmpty(t, all[0].Detail)
+			}
+		})
+	}
+}
+
+func TestRaftAcceptsPointerSnapshotFacts(t *testing.T) {
+	r := NewRaft([]nodes.ID{1, 2, 3})
+	got, _, all := play(r, []step{
+		logAfter(1, 0, entry(1, "a")), logAfter(2, 0, entry(1, "a")), hard(1, 1, 1, 1),
+		{node: 1, fact: &raft.SnapshotFact{Index: 1, Term: 1}}, {node: 3, fact: &raft.SnapshotFact{Index: 1, Term: 2}},
+	})
+	assert.Equal(t, []string{InvariantSnapshotCommitted}, got, "violations: %v", all)
 }

@@ -22,6 +22,9 @@ const (
 	InvariantCommitMonotonic        = "commit-monotonic"        // the persisted commit index only grows
 	InvariantOneVotePerTerm         = "one-vote-per-term"       // §5.2: at most one vote per term, across restarts
 	InvariantFactConsistency        = "fact-consistency"        // a node reported a fact that cannot follow its earlier ones
+	InvariantSnapshotCommitted      = "snapshot-committed"      // §7: a snapshot covers only committed entries
+	InvariantSnapshotImmutable      = "snapshot-immutable"      // §7: entries a snapshot covers are never rewritten, nor is the snapshot undone
+	InvariantSnapshotAgreement      = "snapshot-agreement"      // §7, §5.4.3: snapshots at one index hold the same state
 	InvariantAppliedAgreement       = "applied-agreement"       // every replica applies the same command at an index
 	InvariantAppliedOrder           = "applied-order"           // a replica applies indexes in increasing order
 	InvariantLinearizability        = "linearizability"         // the client history is linearizable

@@ -38,6 +38,8 @@ type cluster struct {
 	// panics are the panics of server inputs; as in the simulator, a
 	// server that panics is crashed.
 	panics []string
+	// delivered counts the messages handed to up servers, by kind.
+	delivered map[string]int
 }
 
 // flight is a message in the network, delivered at time at.
@@ -58,7 +60,7 @@ type faults struct {
 }
 
 func newCluster(t testing.TB, size int, cfg Config, seed uint64) *cluster {
-	c := &cluster{t: t, cfg: cfg, checks: newInvariants(), up: make([]bool, size)}
+	c := &cluster{t: t, cfg: cfg, checks: newInvariants(), up: make([]bool, size), delivered: map[string]int{}}
 	for i := range size {
 		env := newEnv(t, nodes.ID(i+1), size)
 		env.clock = &c.clock
@@ -169,6 +171,7 @@ func (c *cluster) deliver(m sentMsg) {
 	if !c.up[to] {
 		return
 	}
+	c.delivered[m.msg.Kind()]++
 	c.input(to, func() { c.nodes[to].Receive(m.from, m.msg) })
 }
 
@@ -330,6 +333,11 @@ func TestClusterElectsAndServes(t *testing.T) {
 func chaos(t testing.TB, seed uint64, bugs Bugs) (*cluster, uint64) {
 	cfg := DefaultConfig()
 	cfg.Bugs = bugs
+	return chaosWith(t, seed, cfg)
+}
+
+// chaosWith is chaos with cfg for everything but the batch size.
+func chaosWith(t testing.TB, seed uint64, cfg Config) (*cluster, uint64) {
 	cfg.MaxEntriesPerAppend = 1 + int(seed%4)
 	size := 3 + 2*int(seed%2)
 	c := newCluster(t, size, cfg, seed)

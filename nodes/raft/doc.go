@@ -10,10 +10,16 @@
 // draw comes from env.Rand(). Role changes happen only in becomeFollower,
 // becomeCandidate and becomeLeader, and each role has its own step function.
 //
-// Durable state (term, vote, commit index and log) lives in env.Storage() as a
-// write-ahead log of records (see record.go) and is synced before any message
-// or action that depends on it. The facts of facts.go report that durable
-// state to the checkers.
+// Durable state (term, vote, commit index, log and snapshot) lives in
+// env.Storage() as a write-ahead log of records (see record.go) and is synced
+// before any message or action that depends on it. The facts of facts.go
+// report that durable state to the checkers.
+//
+// With Config.SnapshotEvery set, the log is compacted (§7, snapshot.go): a
+// node snapshots its state machine, sessions included, and drops the entries
+// the snapshot covers; a leader sends a follower that needs dropped entries
+// its whole snapshot in one InstallSnapshot message (Figure 13, without
+// chunking).
 //
 // Config.Bugs switches on deliberately broken variants so that tests can
 // check that the checkers catch them; the zero value is correct Raft.

@@ -8,4 +8,5 @@ type (
 	Entry         = raftfacts.Entry
 	HardStateFact = raftfacts.HardStateFact
 	LogFact       = raftfacts.LogFact
+	SnapshotFact  = raftfacts.SnapshotFact
 )

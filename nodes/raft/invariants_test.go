@@ -2,6 +2,7 @@ package raft
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/consim/consim/nodes"
 	"github.com/consim/consim/nodes/kv"
@@ -14,9 +15,13 @@ type invariants struct {
 	leaders map[uint64]nodes.ID
 	// committed[i-1] is the entry known committed at index i.
 	committed []Entry
-	// logs and hard are each server's durable log and hard state.
-	logs map[nodes.ID][]Entry
-	hard map[nodes.ID]HardStateFact
+	// logs and hard are each server's durable log and hard state; a log
+	// keeps the entries its server's snapshot covers (snapIndex).
+	logs      map[nodes.ID][]Entry
+	hard      map[nodes.ID]HardStateFact
+	snapIndex map[nodes.ID]uint64
+	// snapshots[i] is the state digest of the snapshots at index i.
+	snapshots map[uint64]uint64
 	// applied[i] is the command applied at index i.
 	applied   map[uint64]kv.Command
 	maxCommit uint64
@@ -29,6 +34,9 @@ func newInvariants() *invariants {
 		logs:    map[nodes.ID][]Entry{},
 		hard:    map[nodes.ID]HardStateFact{},
 		applied: map[uint64]kv.Command{},
+
+		snapIndex: map[nodes.ID]uint64{},
+		snapshots: map[uint64]uint64{},
 	}
 }
 
@@ -46,6 +54,8 @@ func (v *invariants) observe(id nodes.ID, f nodes.Fact) {
 		v.logChanged(id, f)
 	case HardStateFact:
 		v.hardStateChanged(id, f)
+	case SnapshotFact:
+		v.snapshotTaken(id, f)
 	case kv.AppliedFact:
 		if c, ok := v.applied[f.Index]; ok && c != f.Cmd {
 			v.fail("state machine safety: %v applied %v at %d, another server %v", id, f.Cmd, f.Index, c)
@@ -74,8 +84,11 @@ func (v *invariants) logChanged(id nodes.ID, f LogFact) {
 		v.fail("log fact of %v after %d beyond its length %d", id, f.After, len(log))
 		return
 	}
-	if f.After < v.hard[id].Commit && f.After != 0 {
+	if f.After < v.hard[id].Commit && f.After != v.snapIndex[id] {
 		v.fail("%v truncated to %d below its commit %d", id, f.After, v.hard[id].Commit)
+	}
+	if f.After < v.snapIndex[id] {
+		v.fail("%v truncated to %d inside its snapshot of 1..%d", id, f.After, v.snapIndex[id])
 	}
 	v.logs[id] = append(log[:f.After:f.After], f.Entries...)
 }
@@ -101,4 +114,28 @@ func (v *invariants) hardStateChanged(id nodes.ID, f HardStateFact) {
 		v.committed = append(v.committed, log[i])
 	}
 	v.maxCommit = max(v.maxCommit, f.Commit)
+}
+
+// snapshotTaken: a snapshot covers committed entries only, all snapshots at
+// one index hold the same state, and the log is now the committed entries
+// 1..Index followed by its entries after Index if its entry at Index matched.
+func (v *invariants) snapshotTaken(id nodes.ID, f SnapshotFact) {
+	if f.Index == 0 || f.Index > uint64(len(v.committed)) || v.committed[f.Index-1].Term != f.Term {
+		v.fail("%v snapshot %v of entries not known committed (%d known)", id, f, len(v.committed))
+		return
+	}
+	if d, ok := v.snapshots[f.Index]; ok && d != f.Digest {
+		v.fail("state machine safety: %v snapshot %v, another has digest %016x", id, f, d)
+	}
+	v.snapshots[f.Index] = f.Digest
+	if f.Index < v.snapIndex[id] {
+		v.fail("%v snapshot went back from %d to %d", id, v.snapIndex[id], f.Index)
+	}
+	v.snapIndex[id] = f.Index
+	log := v.logs[id]
+	var suffix []Entry
+	if uint64(len(log)) >= f.Index && log[f.Index-1].Term == f.Term {
+		suffix = log[f.Index:]
+	}
+	v.logs[id] = append(slices.Clone(v.committed[:f.Index]), suffix...)
 }

@@ -46,7 +46,7 @@ func TestLogTruncateClipsCapacity(t *testing.T) {
 
 func TestLogOutOfRangePanics(t *testing.T) {
 	l := raftLog{entries: entries(1, 2)}
-	assert.PanicsWithValue(t, "raft: entry 3 is out of range [1, lastIndex(2)]", func() { l.entry(3) })
+	assert.PanicsWithValue(t, "raft: entry 3 is out of range [snapIndex(0)+1, lastIndex(2)]", func() { l.entry(3) })
 	assert.Panics(t, func() { l.slice(2, 4) })
 	assert.Panics(t, func() { l.truncate(3) })
 	assert.Panics(t, func() { l.append(entriesFrom(3, 1)...) }, "term going backwards")

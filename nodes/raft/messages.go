@@ -179,6 +179,47 @@ func messageTerm(m any) (uint64, bool) {
 		return m.Term, true
 	case TimeoutNow:
 		return m.Term, true
+	case InstallSnapshot:
+		return m.Term, true
+	case InstallSnapshotReply:
+		return m.Term, true
 	}
 	return 0, false
+}
+
+// InstallSnapshot sends a follower the leader's snapshot when the entries it
+// needs next have been compacted away (§7, Figure 13 "InstallSnapshot RPC").
+// The whole snapshot travels in one message: there is no chunking (Figure
+// 13's offset and done), as a simulated message has no size limit.
+type InstallSnapshot struct {
+	Term uint64
+	// LastIncludedIndex and LastIncludedTerm name the last entry the
+	// snapshot replaces.
+	LastIncludedIndex uint64
+	LastIncludedTerm  uint64
+	// Data is the state machine after LastIncludedIndex
+	// (kv.StateMachine.Snapshot, sessions included). It shares memory with
+	// the leader's snapshot; nobody writes to it.
+	Data []byte
+}
+
+// InstallSnapshotReply answers an InstallSnapshot.
+type InstallSnapshotReply struct {
+	// Term is the follower's current term, for the leader to update itself.
+	Term uint64
+	// Index is the follower's commit index after handling the snapshot:
+	// its log matches the leader's up to there, as committed entries are
+	// in every later leader's log (§5.4).
+	Index uint64
+}
+
+func (InstallSnapshot) Kind() string      { return "raft.snapshot" }
+func (InstallSnapshotReply) Kind() string { return "raft.snapshot-reply" }
+
+func (m InstallSnapshot) String() string {
+	return fmt.Sprintf("snapshot t%d last=%d@t%d bytes=%d", m.Term, m.LastIncludedIndex, m.LastIncludedTerm, len(m.Data))
+}
+
+func (m InstallSnapshotReply) String() string {
+	return fmt.Sprintf("snapshot-reply t%d index=%d", m.Term, m.Index)
 }

@@ -30,8 +30,16 @@ type Node struct {
 	// or 0. At most one vote per term (§5.2); durable before the reply.
 	vote nodes.ID
 	// log is log[] (Figure 2, §5.3). Entries up to commit are never
-	// removed.
+	// removed, except into a snapshot (§7).
 	log raftLog
+	// snap is the last snapshot (§7), covering log entries 1..log.snapIndex
+	// (snap.index = log.snapIndex, snap.term = log.snapTerm); snap.data is
+	// nil when there is none. snapDigest is the digest of its state.
+	// snapDirty is whether it changed since the last Sync. Invariant:
+	// snap.index <= applied <= commit (but under Bugs.ApplyBeforeCommit).
+	snap       snapshot
+	snapDigest uint64
+	snapDirty  bool
 	// commit is commitIndex (Figure 2): the highest index known committed
 	// (§5.3, §5.4.2). Persisted like etcd's HardState.Commit. Invariant:
 	// commit <= log.lastIndex(); it never decreases, across restarts too.
@@ -201,12 +209,17 @@ func (n *Node) step(from nodes.ID, m nodes.Message) {
 		return
 	case term > n.term && !isPreVote(m):
 		var leader nodes.ID
-		if _, ok := m.(AppendEntries); ok {
+		switch m.(type) {
+		case AppendEntries, InstallSnapshot:
 			leader = from
 		}
 		n.becomeFollower(term, leader)
 	case term < n.term:
 		n.rejectStale(from, m)
+		n.rejectStaleSnapshot(from, m)
+		return
+	}
+	if n.stepSnapshot(from, m) {
 		return
 	}
 	switch m := m.(type) {

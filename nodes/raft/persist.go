@@ -10,7 +10,7 @@ const compactSlack = 64
 // writes nothing when nothing changed. A leader then counts its whole log as
 // replicated on itself: its own entries count only once durable (§5.4.2).
 func (n *Node) persist() {
-	if n.logDirty || n.hardDirty {
+	if n.logDirty || n.hardDirty || n.snapDirty {
 		n.sync()
 	}
 	if n.role == nodes.RoleLeader {
@@ -39,14 +39,19 @@ func (n *Node) payOwedSync() {
 	n.syncOwed = false
 	n.persist()
 	n.applyCommitted()
+	n.maybeSnapshot()
 }
 
-// sync appends the changes as records (the log record first, so that a
+// sync appends the changes as records (a new snapshot first, as the log
+// record applies after it; the log record before the hard state, so that a
 // durable commit index never exceeds the durable log), syncs, and only then
-// reports them to the checkers as LogFact and HardStateFact.
+// reports them to the checkers as SnapshotFact, LogFact and HardStateFact.
 func (n *Node) sync() {
 	st := n.env.Storage()
-	logDirty, hardDirty, from := n.logDirty, n.hardDirty, n.logDirtyFrom
+	snapDirty, logDirty, hardDirty, from := n.snapDirty, n.logDirty, n.hardDirty, n.logDirtyFrom
+	if snapDirty {
+		st.Append(encodeSnapshot(n.snap))
+	}
 	if logDirty {
 		st.Append(encodeLog(from, n.log.from(from)))
 	}
@@ -54,7 +59,10 @@ func (n *Node) sync() {
 		st.Append(encodeHardState(n.hardState()))
 	}
 	st.Sync()
-	n.logDirty, n.hardDirty = false, false
+	n.snapDirty, n.logDirty, n.hardDirty = false, false, false
+	if snapDirty {
+		n.env.Observe(n.snapshotFact())
+	}
 	if logDirty {
 		n.logFact = LogFact{After: from, Entries: n.log.from(from)}
 		n.env.Observe(&n.logFact)
@@ -82,23 +90,25 @@ func (n *Node) hardStateFact() HardStateFact {
 	return HardStateFact{Term: n.term, Vote: n.vote, Commit: n.commit}
 }
 
-// maybeCompact rewrites the storage as two records when it has grown well
-// beyond the log, or when force is set (after a torn write, so that nothing
-// is appended after a bad record). Only durable state may be compacted.
+// maybeCompact rewrites the storage as two records (three with a snapshot:
+// see compacted) when it has grown well beyond the entries the log holds, or
+// when force is set (after a torn write, so that nothing is appended after a
+// bad record). Only durable state may be compacted.
 func (n *Node) maybeCompact(force bool) {
-	if n.logDirty || n.hardDirty {
+	if n.logDirty || n.hardDirty || n.snapDirty {
 		panic("raft: compacting unsynced state")
 	}
 	st := n.env.Storage()
-	if !force && uint64(len(st.Records())) <= compactSlack+n.log.lastIndex() {
+	if !force && uint64(len(st.Records())) <= compactSlack+uint64(len(n.log.entries)) {
 		return
 	}
-	st.Replace(compacted(n.hardState(), n.log.from(0)))
+	st.Replace(compacted(n.hardState(), n.snap, n.log.from(n.log.snapIndex)))
 }
 
-// restore rebuilds the durable state from storage, reports it, and re-applies
-// the committed entries to the fresh state machine. Bugs.ForgetVoteOnRestart
-// drops the recovered vote.
+// restore rebuilds the durable state from storage, reports it, restores the
+// state machine from the snapshot if there is one (§7) and re-applies the
+// committed entries after it. Bugs.ForgetVoteOnRestart drops the recovered
+// vote.
 func (n *Node) restore() {
 	d := replay(n.env.Storage().Records())
 	n.term, n.vote, n.commit = d.hard.term, d.hard.vote, d.hard.commit
@@ -106,8 +116,13 @@ func (n *Node) restore() {
 		n.vote = 0
 	}
 	n.log = d.log
+	n.restoreSnapshot(d.snap)
 	n.maybeCompact(d.torn)
-	n.env.Observe(LogFact{After: 0, Entries: n.log.from(0)})
+	if n.snap.data != nil {
+		n.env.Observe(n.snapshotFact())
+	}
+	n.env.Observe(LogFact{After: n.log.snapIndex, Entries: n.log.from(n.log.snapIndex)})
 	n.env.Observe(n.hardStateFact())
 	n.applyCommitted()
+	n.maybeSnapshot()
 }

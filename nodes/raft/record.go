@@ -13,26 +13,36 @@ import (
 //
 //	kind:byte body crc:uint32 (little-endian IEEE CRC-32 of kind and body)
 //
-// with two kinds of body (numbers are unsigned varints, kv.AppendUvarint):
+// with three kinds of body (numbers are unsigned varints, kv.AppendUvarint):
 //
 //	recordLog:       after count {term command}*count
 //	recordHardState: term vote commit
+//	recordSnapshot:  index term length data   (data: kv.StateMachine.Snapshot)
 //
 // A recordLog says "the log is now its first `after` entries followed by
 // these": an append when after is the old length, a truncation and append
 // when it is less, a pure truncation when count is 0; it has exactly the
 // meaning of a LogFact. A recordHardState holds the whole Figure 2
 // persistent state other than the log, plus the commit index (as etcd's
-// HardState). A command is encoded by kv.AppendCommand.
+// HardState). A command is encoded by kv.AppendCommand. A recordSnapshot
+// says "entries 1..index are now covered by this snapshot of the state
+// machine after index, whose entry at index has term": the entries after
+// index are kept if the log held index with that term, else the log is
+// emptied (§7, Figure 13 steps 6-7); it has exactly the meaning of a
+// SnapshotFact. A snapshot's index never goes backwards, and a snapshot is of
+// committed entries, so it raises the recovered commit index to its index.
 //
 // Replay applies the records in order. A record that fails its checksum or
 // does not decode is a torn write if it is the last one, and is dropped; a bad
-// record anywhere else is a corrupt disk: the node halts (nodes.Halt). A compacted disk
-// (Storage.Replace) is one recordLog with after = 0 and one recordHardState.
+// record anywhere else is a corrupt disk: the node halts (nodes.Halt). A
+// compacted disk (Storage.Replace) is the recordSnapshot if there is a
+// snapshot, one recordLog with after = the snapshot's index (0 without one)
+// and one recordHardState.
 
 const (
 	recordLog       byte = 1
 	recordHardState byte = 2
+	recordSnapshot  byte = 3
 )
 
 // crcSize is the length of a record's checksum trailer.
@@ -71,6 +81,50 @@ func encodeLog(after uint64, entries []Entry) []byte {
 	return seal(buf)
 }
 
+// snapshot is a snapshot of the state machine (§7): data is
+// kv.StateMachine.Snapshot after applying entries 1..index, of which the
+// entry at index has term.
+type snapshot struct {
+	index, term uint64
+	data        []byte
+}
+
+func encodeSnapshot(snap snapshot) []byte {
+	buf := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(snap.data)+crcSize)
+	buf = append(buf, recordSnapshot)
+	buf = kv.AppendUvarint(buf, snap.index)
+	buf = kv.AppendUvarint(buf, snap.term)
+	buf = kv.AppendUvarint(buf, uint64(len(snap.data)))
+	buf = append(buf, snap.data...)
+	return seal(buf)
+}
+
+func decodeSnapshot(body []byte) (snapshot, error) {
+	var snap snapshot
+	var size uint64
+	var err error
+	if snap.index, body, err = kv.ReadUvarint(body); err != nil {
+		return snap, err
+	}
+	if snap.term, body, err = kv.ReadUvarint(body); err != nil {
+		return snap, err
+	}
+	if size, body, err = kv.ReadUvarint(body); err != nil {
+		return snap, err
+	}
+	if size != uint64(len(body)) {
+		return snap, fmt.Errorf("%w: snapshot of %d bytes in %d", errCorruptRecord, size, len(body))
+	}
+	if snap.index == 0 || snap.term == 0 {
+		return snap, fmt.Errorf("%w: snapshot at index %d term %d", errCorruptRecord, snap.index, snap.term)
+	}
+	if _, err := kv.RestoreStateMachine(body); err != nil {
+		return snap, err
+	}
+	snap.data = body
+	return snap, nil
+}
+
 // seal appends the checksum of buf.
 func seal(buf []byte) []byte { return nodes.SealRecord(buf) }
 
@@ -87,6 +141,9 @@ func unseal(rec []byte) (byte, []byte, error) {
 type durableState struct {
 	hard hardState
 	log  raftLog
+	// snap is the last snapshot, whose index and term are the log's
+	// snapIndex and snapTerm; its data is nil without a snapshot.
+	snap snapshot
 	// torn is whether the last record was torn and dropped; the disk then
 	// needs rewriting before anything is appended after it.
 	torn bool
@@ -125,6 +182,8 @@ func (d *durableState) apply(rec []byte) error {
 		return d.applyHardState(body)
 	case recordLog:
 		return d.applyLog(body)
+	case recordSnapshot:
+		return d.applySnapshot(body)
 	}
 	return fmt.Errorf("%w: unknown kind %d", errCorruptRecord, kind)
 }
@@ -159,8 +218,9 @@ func (d *durableState) applyLog(body []byte) error {
 	if err != nil {
 		return err
 	}
-	if after > d.log.lastIndex() {
-		return fmt.Errorf("%w: log record after %d beyond lastIndex %d", errCorruptRecord, after, d.log.lastIndex())
+	if after > d.log.lastIndex() || after < d.log.snapIndex {
+		return fmt.Errorf("%w: log record after %d out of range [snapIndex %d, lastIndex %d]",
+			errCorruptRecord, after, d.log.snapIndex, d.log.lastIndex())
 	}
 	prev := d.log.term(after)
 	for _, e := range entries {
@@ -171,6 +231,25 @@ func (d *durableState) applyLog(body []byte) error {
 	}
 	d.log.truncate(after)
 	d.log.append(entries...)
+	return nil
+}
+
+func (d *durableState) applySnapshot(body []byte) error {
+	snap, err := decodeSnapshot(body)
+	if err != nil {
+		return err
+	}
+	if snap.index < d.log.snapIndex || (snap.index == d.log.snapIndex && snap.term != d.log.snapTerm) {
+		return fmt.Errorf("%w: snapshot at %d (term %d) after snapshot at %d (term %d)",
+			errCorruptRecord, snap.index, snap.term, d.log.snapIndex, d.log.snapTerm)
+	}
+	if d.log.holds(snap.index, snap.term) {
+		d.log.compact(snap.index)
+	} else {
+		d.log.reset(snap.index, snap.term)
+	}
+	d.snap = snap
+	d.hard.commit = max(d.hard.commit, snap.index)
 	return nil
 }
 
@@ -201,7 +280,11 @@ func decodeLog(body []byte) (uint64, []Entry, error) {
 	return after, entries, nil
 }
 
-// compacted returns the records of a compacted disk holding hs and entries.
-func compacted(hs hardState, entries []Entry) [][]byte {
-	return [][]byte{encodeLog(0, entries), encodeHardState(hs)}
+// compacted returns the records of a compacted disk holding hs, the
+// snapshot snap (none if its data is nil) and the entries after it.
+func compacted(hs hardState, snap snapshot, entries []Entry) [][]byte {
+	if snap.data == nil {
+		return [][]byte{encodeLog(0, entries), encodeHardState(hs)}
+	}
+	return [][]byte{encodeSnapshot(snap), encodeLog(snap.index, entries), encodeHardState(hs)}
 }

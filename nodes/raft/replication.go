@@ -38,6 +38,10 @@ func (n *Node) appendLocal(cmd kv.Command) uint64 {
 // which never overwrites them (raftLog.truncate).
 func (n *Node) sendAppend(i int) {
 	pr := &n.progress[i]
+	if pr.next <= n.log.snapIndex {
+		n.sendSnapshot(i) // the entries it needs are gone (§7)
+		return
+	}
 	prev := pr.next - 1
 	hi := min(n.log.lastIndex(), prev+uint64(max(n.cfg.MaxEntriesPerAppend, 1)))
 	m := AppendEntries{Term: n.term, PrevLogIndex: prev, PrevLogTerm: n.log.term(prev), LeaderCommit: n.commit,
@@ -171,6 +175,7 @@ func (n *Node) maybeCommit() {
 	n.commitTo(index)
 	n.persist()
 	n.applyCommitted()
+	n.maybeSnapshot()
 }
 
 // quorumMatch is the highest index that a majority of servers (the leader
@@ -210,6 +215,7 @@ func (n *Node) commitTo(index uint64) {
 func (n *Node) handleAppend(from nodes.ID, m AppendEntries) {
 	n.resetElectionTimer()
 	n.touchLeader()
+	m = n.clipToSnapshot(m)
 	reply := n.checkConsistency(m)
 	reply.ReadRound = m.ReadRound
 	switch {
@@ -226,6 +232,7 @@ func (n *Node) handleAppend(from nodes.ID, m AppendEntries) {
 	n.send(from, reply)
 	if !n.syncOwed {
 		n.applyCommitted()
+		n.maybeSnapshot()
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package raftfacts defines the facts a Raft node reports for the checkers
-// (checker.NewRaft): its durable hard state and log, after each Sync. Any
+// (checker.NewRaft): its durable hard state, log and snapshots (§7), after
+// each Sync. Any
 // Raft can report them: our own (nodes/raft) and the adapter for
 // go.etcd.io/raft (nodes/etcdraft), so that one checker judges both without
 // one protocol importing another.
@@ -60,4 +61,33 @@ func (LogFact) Kind() string { return "raft.log" }
 
 func (f LogFact) String() string {
 	return fmt.Sprintf("log after=%d entries=%v", f.After, f.Entries)
+}
+
+// SnapshotFact reports that the node's durable state now holds a snapshot
+// (Raft §7) covering log entries 1..Index, the entry at Index being of Term,
+// and that Digest (kv.StateMachine.Digest) is the key-value state, sessions
+// included, after applying entries 1..Index.
+//
+// The node's log is then the committed entries 1..Index followed by the
+// entries after Index it held before, if its entry at Index had Term
+// (compaction, or an InstallSnapshot whose last included entry the node
+// held: Figure 13 step 6), and by nothing otherwise (Figure 13 step 7). Later
+// LogFacts never have After below Index; LogFact.After stays an absolute
+// index.
+//
+// It is reported after the Sync that made the snapshot durable: when the node
+// compacts its own log, when it installs a snapshot from the leader, and at
+// Start after recovery, before the LogFact of the entries after the snapshot
+// (which then has After = Index).
+type SnapshotFact struct {
+	Index uint64
+	Term  uint64
+	// Digest is the digest of the state machine after entry Index.
+	Digest uint64
+}
+
+func (SnapshotFact) Kind() string { return "raft.snapshot" }
+
+func (f SnapshotFact) String() string {
+	return fmt.Sprintf("snapshot index=%d term=%d digest=%016x", f.Index, f.Term, f.Digest)
 }
