@@ -49,7 +49,7 @@ type Config struct {
 	// LeaseDuration * MaxClockDrift^2 < ElectionTimeoutMin.
 	LeaseReads bool
 	// LeaseDuration is the lease length on the leader's clock. Zero means
-	// SafeLeaseDuration.
+	// 90% of SafeLeaseBound.
 	LeaseDuration time.Duration
 	// MaxClockDrift bounds how fast or slow a server's timers may run: any
 	// speed within [1/MaxClockDrift, MaxClockDrift] of real time. 0 or 1

@@ -86,10 +86,13 @@ func isPreVote(m nodes.Message) bool {
 
 // handleVote answers a RequestVote of the current term: at most one vote per
 // term (§5.2), and only for a candidate whose log is at least as up-to-date
-// (§5.4.1). A granted vote is durable before the reply (unless
-// Bugs.ReplyBeforeSync) and resets the election timer.
+// (§5.4.1). Under CheckQuorum no new vote goes to a candidate while this
+// server hears from a leader, in its own term too: it may have learned the
+// term from a reply after it acknowledged the leader, whose lease counts on
+// the refusal (ignoreInLease). A granted vote is durable before the reply
+// (unless Bugs.ReplyBeforeSync) and resets the election timer.
 func (n *Node) handleVote(from nodes.ID, m RequestVote) {
-	granted := n.candidateUpToDate(m) && (n.vote == 0 || n.vote == from)
+	granted := n.candidateUpToDate(m) && (n.vote == from || n.vote == 0 && !n.ignoreInLease(m))
 	if granted {
 		if n.vote != from {
 			n.vote = from

@@ -21,11 +21,11 @@ func (n *Node) hearsLeader() bool {
 	return n.role == nodes.RoleLeader || n.contact.Armed()
 }
 
-// ignoreInLease reports whether m, which carries a higher term, is a vote or
-// pre-vote request to drop without adopting its term: under CheckQuorum a
-// server that hears from a leader does not let another candidate disrupt it
-// (thesis §4.2.3), unless the leader itself asked for the election. This is
-// what leader leases rely on (§6.4.1).
+// ignoreInLease reports whether m is a vote or pre-vote request to drop
+// without adopting its higher term (or, of this term, to refuse: handleVote):
+// under CheckQuorum a server that hears from a leader does not let another
+// candidate disrupt it (thesis §4.2.3), unless the leader itself asked for
+// the election. This is what leader leases rely on (§6.4.1).
 func (n *Node) ignoreInLease(m nodes.Message) bool {
 	rv, ok := m.(RequestVote)
 	return ok && n.cfg.CheckQuorum && !rv.Transfer && n.hearsLeader()
