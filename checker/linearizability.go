@@ -33,15 +33,44 @@ type kvOutput struct {
 	OK      bool
 }
 
-// kvMetadata is a porcupine.Operation's Metadata: where the operation came
-// from in the client history.
+// unknownOutput is the Output of every operation of unknown outcome, boxed
+// once.
+var unknownOutput any = &kvOutput{Unknown: true}
+
+// asInput reads an operation's Input: CheckLinearizable boxes a pointer into
+// one slice per check (a value would allocate a box per operation); a
+// kvInput value is accepted too.
+func asInput(v any) kvInput {
+	if p, ok := v.(*kvInput); ok {
+		return *p
+	}
+	return v.(kvInput)
+}
+
+// asOutput reads an operation's Output, a *kvOutput or a kvOutput (see
+// asInput).
+func asOutput(v any) kvOutput {
+	if p, ok := v.(*kvOutput); ok {
+		return *p
+	}
+	return v.(kvOutput)
+}
+
+// kvMetadata is a porcupine.Operation's Metadata, held by pointer into one
+// slice per check so that no operation allocates its own: where the
+// operation came from in the client history.
 type kvMetadata struct {
 	// index is the operation's position in the history given to
 	// CheckLinearizable.
 	index int
-	// label names the operation in the visualization.
-	label string
+	// client and seq identify the command; label renders them for the
+	// visualization, only when one is written.
+	client nodes.ID
+	seq    uint64
 }
+
+// label names the operation in the visualization: c<client>#<seq>.
+func (m *kvMetadata) label() string { return fmt.Sprintf("c%d#%d", m.client, m.seq) }
 
 // KVModel is the sequential specification of the key-value store, as a
 // Porcupine model partitioned by key: each partition's state is the key's
@@ -62,13 +91,20 @@ func KVModel() porcupine.Model {
 		Partition: partitionByKey,
 		Init:      func() any { return "" },
 		Step: func(state, input, output any) (bool, any) {
-			return kvStep(state.(string), input.(kvInput), output.(kvOutput))
+			value := state.(string)
+			legal, next := kvStep(value, asInput(input), asOutput(output))
+			if next == value {
+				// Boxing a string allocates; an unchanged value (a get,
+				// a cas that does not swap) keeps its box.
+				return legal, state
+			}
+			return legal, next
 		},
 		Equal:                     func(a, b any) bool { return a.(string) == b.(string) },
 		Hash:                      func(state any) uint64 { return sim.HashString(state.(string)) },
 		DescribeOperation:         describeOperation,
 		DescribeState:             func(state any) string { return strconv.Quote(state.(string)) },
-		DescribeOperationMetadata: func(m any) string { return m.(kvMetadata).label },
+		DescribeOperationMetadata: func(m any) string { return m.(*kvMetadata).label() },
 	}
 }
 
@@ -96,7 +132,7 @@ func kvStep(value string, in kvInput, out kvOutput) (bool, string) {
 }
 
 func describeOperation(input, output any) string {
-	in, out := input.(kvInput), output.(kvOutput)
+	in, out := asInput(input), asOutput(output)
 	var s string
 	switch in.Op {
 	case kv.OpGet:
@@ -123,21 +159,31 @@ func describeOperation(input, output any) string {
 }
 
 // partitionByKey splits a history into one partition per key, keys in
-// increasing order, each keeping the history's order.
+// increasing order, each keeping the history's order. The partitions are
+// consecutive pieces of one array: a first pass counts each key's
+// operations, a second places them.
 func partitionByKey(history []porcupine.Operation) [][]porcupine.Operation {
-	byKey := map[string][]porcupine.Operation{}
+	counts := map[string]int{}
 	for _, op := range history {
-		key := op.Input.(kvInput).Key
-		byKey[key] = append(byKey[key], op)
+		counts[asInput(op.Input).Key]++
 	}
-	keys := make([]string, 0, len(byKey))
-	for key := range byKey {
+	keys := make([]string, 0, len(counts))
+	for key := range counts {
 		keys = append(keys, key)
 	}
 	slices.Sort(keys)
+	all := make([]porcupine.Operation, len(history))
 	partitions := make([][]porcupine.Operation, len(keys))
+	start := map[string]int{}
+	offset := 0
 	for i, key := range keys {
-		partitions[i] = byKey[key]
+		partitions[i] = all[offset : offset : offset+counts[key]]
+		start[key] = i
+		offset += counts[key]
+	}
+	for _, op := range history {
+		i := start[asInput(op.Input).Key]
+		partitions[i] = append(partitions[i], op)
 	}
 	return partitions
 }
@@ -204,21 +250,29 @@ func CheckLinearizable(history []client.Op, runEnd time.Duration, timeout time.D
 
 	result := LinearizabilityResult{runEnd: runEnd, timeout: timeout}
 	operations := make([]porcupine.Operation, 0, len(history))
+	// The inputs, outputs and metadata live in one slice each, and the
+	// operations point into them: boxing a pointer allocates nothing.
+	metadata := make([]kvMetadata, len(history))
+	inputs := make([]kvInput, len(history))
+	outputs := make([]kvOutput, len(history))
 	for i, op := range history {
 		if !op.Completed && op.Cmd.Op == kv.OpGet {
 			continue
 		}
 		clientIndex, _ := slices.BinarySearch(clients, op.Client)
+		metadata[i] = kvMetadata{index: i, client: op.Client, seq: op.Cmd.Seq}
+		inputs[i] = kvInput{Op: op.Cmd.Op, Key: op.Cmd.Key, Value: op.Cmd.Value, Expected: op.Cmd.Expected}
 		operation := porcupine.Operation{
 			ClientId: clientIndex,
-			Input:    kvInput{Op: op.Cmd.Op, Key: op.Cmd.Key, Value: op.Cmd.Value, Expected: op.Cmd.Expected},
+			Input:    &inputs[i],
 			Call:     int64(op.Call),
-			Output:   kvOutput{Unknown: true},
+			Output:   unknownOutput,
 			Return:   horizon,
-			Metadata: kvMetadata{index: i, label: fmt.Sprintf("c%d#%d", op.Client, op.Cmd.Seq)},
+			Metadata: &metadata[i],
 		}
 		if op.Completed {
-			operation.Output = kvOutput{Value: op.Result.Value, OK: op.Result.OK}
+			outputs[i] = kvOutput{Value: op.Result.Value, OK: op.Result.OK}
+			operation.Output = &outputs[i]
 			operation.Return = int64(op.Return)
 		} else {
 			result.Unknown++
@@ -256,9 +310,9 @@ func (r *LinearizabilityResult) explainIllegal(history []client.Op, partitions [
 		if complete {
 			continue
 		}
-		r.IllegalKeys = append(r.IllegalKeys, partition[0].Input.(kvInput).Key)
+		r.IllegalKeys = append(r.IllegalKeys, asInput(partition[0].Input).Key)
 		for id, operation := range partition {
-			op := history[operation.Metadata.(kvMetadata).index]
+			op := history[operation.Metadata.(*kvMetadata).index]
 			if placed[id] || !op.Completed {
 				continue
 			}

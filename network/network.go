@@ -176,7 +176,7 @@ func (n *Network) Connected(from, to nodes.ID) bool {
 // whether it is dropped, duplicated or delayed, and schedules delivery.
 func (n *Network) Send(from, to nodes.ID, m nodes.Message) {
 	n.stats.Sent++
-	digest := sim.HashString(m.Kind())
+	digest := n.world.HashKind(m.Kind())
 	n.world.Note(sim.KindSend, int(from), int(to), digest, m)
 	if !n.Connected(from, to) {
 		n.drop(from, to, digest, "partitioned")

@@ -45,8 +45,15 @@ func (d *Disk) Sync() {
 
 func (d *Disk) Records() [][]byte { return d.records }
 
+// Replace copies the record slices (not their bytes) into the disk's own
+// slice, keeping its capacity: a log that is compacted again and again does
+// not regrow its record index from scratch each time.
 func (d *Disk) Replace(records [][]byte) {
-	d.records = records
+	old := d.records
+	d.records = append(d.records[:0], records...)
+	if len(old) > len(records) {
+		clear(old[len(records):]) // drop references for the garbage collector
+	}
 	d.synced = len(records)
 	d.Syncs++
 }

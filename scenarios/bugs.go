@@ -14,7 +14,9 @@ import (
 type Bug struct {
 	// Name is the catalog name, unique.
 	Name string
-	// Protocol is the protocol the bug breaks.
+	// Protocol is the protocol the bug breaks, with the features it needs
+	// ("raft", "raft+checkquorum+readindex+lease"): it can be switched on
+	// in that protocol with any further features (see RunsOn).
 	Protocol string
 	// Origin names the real system and the report the bug is modelled on.
 	Origin string
@@ -46,17 +48,7 @@ func registerBugs(bugs ...Bug) {
 		catalog = append(catalog, b)
 	}
 	// init order follows file names; the report follows protocol order.
-	slices.SortStableFunc(catalog, func(a, b Bug) int { return protocolRank(a.Protocol) - protocolRank(b.Protocol) })
-}
-
-// protocolRank orders protocols as ProtocolNames does; unknown ones last.
-func protocolRank(name string) int {
-	for i, p := range protocols {
-		if p.Name == name {
-			return i
-		}
-	}
-	return len(protocols)
+	slices.SortStableFunc(catalog, func(a, b Bug) int { return ProtocolRank(a.Protocol) - ProtocolRank(b.Protocol) })
 }
 
 // Bugs returns the catalog.
@@ -88,6 +80,30 @@ func LookupBug(name string) (Bug, error) {
 	return Bug{}, fmt.Errorf("unknown bug %q (known: %s)", name, strings.Join(BugNames(), ", "))
 }
 
+// RunsOn says whether the bug can be switched on in protocol: the same
+// base protocol as the bug's, with at least the features the bug's
+// protocol names (a raft bug runs on raft+prevote; a bug of
+// raft+checkquorum+readindex+lease does not run on raft). Names are
+// compared canonically, so the order of the features does not matter.
+func (b Bug) RunsOn(protocol string) error {
+	want, err := LookupProtocol(b.Protocol)
+	if err != nil {
+		return fmt.Errorf("bug %q: %w", b.Name, err)
+	}
+	got, err := LookupProtocol(protocol)
+	if err != nil {
+		return err
+	}
+	ok := BaseProtocol(got.Name) == BaseProtocol(want.Name)
+	for _, f := range want.On {
+		ok = ok && slices.Contains(got.On, f)
+	}
+	if !ok {
+		return fmt.Errorf("bug %q breaks %s, not %s (run it with --protocol %s)", b.Name, want.Name, got.Name, want.Name)
+	}
+	return nil
+}
+
 // applyBug switches on o.Bug, checking that it breaks o.Protocol.
 func applyBug(o *Options) error {
 	if o.Bug == "" {
@@ -97,8 +113,8 @@ func applyBug(o *Options) error {
 	if err != nil {
 		return err
 	}
-	if b.Protocol != o.Protocol {
-		return fmt.Errorf("bug %q breaks %s, not %s (run it with --protocol %s)", b.Name, b.Protocol, o.Protocol, b.Protocol)
+	if err := b.RunsOn(o.Protocol); err != nil {
+		return err
 	}
 	if b.enable != nil {
 		b.enable(o)

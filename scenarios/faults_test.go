@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -263,4 +265,91 @@ func TestPlayedSwarmScenarioReplaysTheSameRun(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, a.Fingerprint, b.Fingerprint, "seed %d", seed)
 	}
+}
+
+// TestTransferLeaderIsDeliveredToTheLeader: the request reaches the server
+// that leads when the fault fires, straight after the fault's trace line,
+// naming the transferee (given, or drawn among the other servers), even
+// while the leader is cut off from the others.
+func TestTransferLeaderIsDeliveredToTheLeader(t *testing.T) {
+	tests := []struct {
+		name   string
+		faults []Fault
+		to     nodes.ID // 0: any server but the leader
+	}{
+		{"to a given server", []Fault{{At: time.Second, Action: ActTransferLeader, Node: 4}}, 4},
+		{"to a random other server", []Fault{{At: time.Second, Action: ActTransferLeader}}, 0},
+		{"past a partition", []Fault{
+			{At: 900 * time.Millisecond, Action: ActIsolateLeader},
+			{At: time.Second, Action: ActTransferLeader, Node: 2},
+			{At: 2 * time.Second, Action: ActHeal},
+		}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := traceOf(t, 5, func(s *Scenario) { s.Faults = tt.faults })
+			require.Equal(t, VerdictOK, res.Verdict, "%v", res.Violations)
+			leader := leaderAt(res, time.Second)
+			require.NotZero(t, leader, "a leader by 1s")
+			i := slices.IndexFunc(res.Trace, func(r sim.Record) bool {
+				return r.Kind == sim.KindFault && strings.HasPrefix(r.Detail, "transfer-leader")
+			})
+			require.GreaterOrEqual(t, i, 0, "the fault is in the trace")
+			fault := res.Trace[i]
+			var to nodes.ID
+			_, err := fmt.Sscanf(fault.Detail, fmt.Sprintf("transfer-leader n%d -> n%%d", leader), &to)
+			require.NoError(t, err, "the fault names the leader n%d: %q", leader, fault.Detail)
+			if tt.to != 0 {
+				assert.Equal(t, tt.to, to)
+			} else {
+				assert.NotEqual(t, leader, to)
+				assert.True(t, to >= 1 && to <= 5, "n%d is a server", to)
+			}
+			require.Greater(t, len(res.Trace), i+1)
+			deliver := res.Trace[i+1]
+			assert.Equal(t, sim.KindDeliver, deliver.Kind, "the next record delivers the request: %+v", deliver)
+			assert.Equal(t, fault.At, deliver.At)
+			assert.Equal(t, int(leader), deliver.To, "delivered to the leader")
+			assert.Equal(t, nodes.TransferLeadership{To: to}.String(), deliver.Detail)
+		})
+	}
+}
+
+// leaderAt is the server that most recently became leader of the highest
+// epoch before at, from the facts of the trace.
+func leaderAt(res Result, at time.Duration) nodes.ID {
+	var leader nodes.ID
+	var epoch uint64
+	for _, r := range res.Trace {
+		if r.At >= at {
+			break
+		}
+		var e uint64
+		if r.Kind == sim.KindFact {
+			if _, err := fmt.Sscanf(r.Detail, "role leader epoch %d", &e); err == nil && e >= epoch {
+				leader, epoch = nodes.ID(r.From), e
+			}
+		}
+	}
+	return leader
+}
+
+// TestTransferLeaderToACrashedLeaderIsDropped: a transfer sent to a crashed leader
+// is dropped at its door, and the trace says so.
+func TestTransferLeaderToACrashedLeaderIsDropped(t *testing.T) {
+	res := traceOf(t, 5, func(s *Scenario) {
+		s.Faults = []Fault{
+			{At: time.Second, Action: ActCrashLeader},
+			{At: time.Second, Action: ActTransferLeader},
+			{At: 2 * time.Second, Action: ActRestart},
+		}
+	})
+	require.Equal(t, VerdictOK, res.Verdict, "%v", res.Violations)
+	i := slices.IndexFunc(res.Trace, func(r sim.Record) bool {
+		return r.Kind == sim.KindFault && strings.HasPrefix(r.Detail, "transfer-leader")
+	})
+	require.GreaterOrEqual(t, i, 0)
+	drop := res.Trace[i+1]
+	assert.Equal(t, sim.KindDrop, drop.Kind, "%+v", drop)
+	assert.Equal(t, "destination down", drop.Detail)
 }

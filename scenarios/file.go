@@ -887,6 +887,8 @@ var faultTargets = map[Action][]string{
 	ActRestart:   {"node", "nodes"},
 	ActCut:       {"from", "to"},
 	ActClog:      {"from", "to"},
+	// The new leader (random when unset).
+	ActTransferLeader: {"node"},
 }
 
 // checkTargets rejects the node fields a fault sets but its action ignores.
@@ -902,7 +904,11 @@ func (d *decoder) checkTargets(faults []Fault) {
 		for _, t := range targets {
 			if t.set && !slices.Contains(faultTargets[f.Action], t.name) {
 				path := fmt.Sprintf("faults[%d].%s", i, t.name)
-				d.add(d.at(path), path, "%s does not use %s (only %s do)", f.Action, t.name, actionsUsing(t.name))
+				hint := ""
+				if f.Action == ActTransferLeader && t.name == "to" {
+					hint = "; the new leader is node"
+				}
+				d.add(d.at(path), path, "%s does not use %s (only %s do)%s", f.Action, t.name, actionsUsing(t.name), hint)
 			}
 		}
 	}

@@ -173,7 +173,121 @@ var library = []named{
 			{At: 3 * time.Second, Action: ActHeal},
 		}
 	}},
-	{"swarm", "the fault mix and schedule are drawn from the seed (every fault kind is a candidate)", func(s *Scenario) {
+	{"flapping-node", "n5 is cut off from the other servers for 500ms (longer than an election timeout) every 800ms from the start to 4s, under load: without PreVote it comes back with a raised term and deposes the leader", func(s *Scenario) {
+		// Raft thesis §9.6: a server that cannot reach the others keeps
+		// timing out and raising its term; when it rejoins, its term makes
+		// the leader step down, though its stale log cannot win. PreVote
+		// keeps its term where it was. n5 is cut off from the start, so
+		// that it is a follower, not the first leader; leader changes per
+		// run, in the sweep table, show the difference.
+		for at := time.Duration(0); at+500*time.Millisecond < s.FaultsEnd(); at += 800 * time.Millisecond {
+			s.Faults = append(s.Faults, Fault{At: at, Action: ActIsolate, Node: 5}, Fault{At: at + 500*time.Millisecond, Action: ActHeal})
+		}
+	}},
+	{"leader-transfer", "the leader is asked to hand over to a random other server every 300ms from 0.5s to 4s, under load with 4 clients and 1% message loss", func(s *Scenario) {
+		// Raft thesis §3.10: the leader stops taking commands, catches
+		// the transferee up and tells it to stand at once. A lost
+		// TimeoutNow leaves the transfer to time out; clients must keep
+		// being served and the history must stay linearizable. Protocols
+		// without transfers ignore the requests.
+		s.Clients = 4
+		s.Network.DropRate = 0.01
+		for at := 500 * time.Millisecond; at < s.FaultsEnd(); at += 300 * time.Millisecond {
+			s.Faults = append(s.Faults, Fault{At: at, Action: ActTransferLeader})
+		}
+	}},
+	{"read-failover", "6 clients, 85% gets on 3 keys, 50ms timeouts: the leader crashes (restarting 300ms later) or is cut off (healed 400ms later), in turn, every 600ms from 0.5s to 4s", func(s *Scenario) {
+		// Reads right after a change of leader: a ReadIndex read served
+		// before the new leader's first entry commits can miss writes its
+		// predecessor committed (thesis §6.4, step 1), and a deposed
+		// leader that answers without a heartbeat round serves stale
+		// values (step 3). Short client timeouts bring the readers to the
+		// new leader as soon as it is elected.
+		s.Clients = 6
+		s.Workload.Keys = 3
+		s.Workload.Mix = client.Mix{Get: 85, Put: 10, Append: 5}
+		s.Workload.ThinkTimeMean = 15 * time.Millisecond
+		s.Workload.Timeout = 50 * time.Millisecond
+		for at, crash := 500*time.Millisecond, true; at+400*time.Millisecond < s.FaultsEnd(); at, crash = at+600*time.Millisecond, !crash {
+			if crash {
+				s.Faults = append(s.Faults, Fault{At: at, Action: ActCrashLeader}, Fault{At: at + 300*time.Millisecond, Action: ActRestart})
+			} else {
+				s.Faults = append(s.Faults, Fault{At: at, Action: ActIsolateLeader}, Fault{At: at + 400*time.Millisecond, Action: ActHeal})
+			}
+		}
+	}},
+	{"lossy-failover", "30% of messages between servers lost; the leader crashes every 400ms from 0.5s and restarts 150ms later, while 10 clients (60% gets, 3 keys, 40ms timeouts) keep at it", func(s *Scenario) {
+		// A new leader's first round of AppendEntries often reaches a
+		// follower without the no-op the lost message before it carried:
+		// the follower rejects it, yet its reply confirms the leader's term.
+		// So a ReadIndex round can be confirmed before the no-op commits,
+		// while the new leader's commit index still lags entries its
+		// predecessor committed and acknowledged (thesis §6.4 step 1).
+		s.Clients = 10
+		s.Workload.Keys = 3
+		s.Workload.Mix = client.Mix{Get: 60, Put: 20, Append: 20}
+		s.Workload.ThinkTimeMean = 10 * time.Millisecond
+		s.Workload.Timeout = 40 * time.Millisecond
+		s.Workload.Backoff = 5 * time.Millisecond
+		for from := nodes.ID(1); from <= nodes.ID(s.Servers); from++ {
+			for to := nodes.ID(1); to <= nodes.ID(s.Servers); to++ {
+				if from != to {
+					s.Network.Links = append(s.Network.Links, network.Link{From: from, To: to,
+						LatencyMin: 2 * time.Millisecond, LatencyTailMean: 2 * time.Millisecond, DropRate: 0.3})
+				}
+			}
+		}
+		for at := 500 * time.Millisecond; at+150*time.Millisecond < s.FaultsEnd(); at += 400 * time.Millisecond {
+			s.Faults = append(s.Faults, Fault{At: at, Action: ActCrashLeader}, Fault{At: at + 150*time.Millisecond, Action: ActRestart})
+		}
+	}},
+	{"lease-drift", "n1's timers run slow (x0.625), the others' fast (x1.6); three times from 0.5s n1 is made leader, then cut off for 500ms, while 6 clients with 50ms timeouts read (80% gets)", func(s *Scenario) {
+		// Thesis §6.4.1: a lease counted on the leader's clock must end
+		// before any follower that acknowledged it can vote for someone
+		// else, whatever the clocks' drift. A slow leader's lease lasts
+		// longer in real time, fast followers elect a successor sooner:
+		// a lease that ignores the drift lets the cut-off leader answer
+		// reads after the new leader has committed writes. Short client
+		// timeouts take the writers to the new leader while readers
+		// still hear from the old one (clients reach every server).
+		s.Clients = 6
+		s.Workload.Keys = 3
+		s.Workload.Mix = client.Mix{Get: 80, Put: 15, Append: 5}
+		s.Workload.Timeout = 50 * time.Millisecond
+		s.Faults = []Fault{{At: 0, Action: ActDrift, Node: 1, Factor: 0.625}}
+		for id := nodes.ID(2); id <= 5; id++ {
+			s.Faults = append(s.Faults, Fault{At: 0, Action: ActDrift, Node: id, Factor: 1.6})
+		}
+		for at := 500 * time.Millisecond; at+800*time.Millisecond < s.FaultsEnd(); at += 1100 * time.Millisecond {
+			s.Faults = append(s.Faults,
+				Fault{At: at, Action: ActTransferLeader, Node: 1},
+				Fault{At: at + 300*time.Millisecond, Action: ActIsolateLeader},
+				Fault{At: at + 800*time.Millisecond, Action: ActHeal})
+		}
+	}},
+	{"snapshot-catchup", "5 clients, 80% writes: n1 is made leader at 0.2s; n5 is down from 0.3s to 2.5s while hundreds of entries commit, and n4's links to the other servers gain 100ms from 1s to 3.5s", func(s *Scenario) {
+		// §7: once the leader has compacted its log, a follower that
+		// needs entries it dropped (n5 after its restart; n4, behind its
+		// clogged links, if it falls far enough behind) gets an
+		// InstallSnapshot of the state machine, sessions included. The
+		// transfer makes n4 and n5 followers (where transfers exist).
+		s.Clients = 5
+		s.Workload.Keys = 20
+		s.Workload.Mix = client.Mix{Get: 20, Put: 50, Append: 20, CAS: 10}
+		s.Faults = []Fault{
+			{At: 200 * time.Millisecond, Action: ActTransferLeader, Node: 1},
+			{At: 300 * time.Millisecond, Action: ActCrash, Node: 5},
+		}
+		for id := nodes.ID(1); id <= 5; id++ {
+			if id != 4 {
+				s.Faults = append(s.Faults, Fault{At: time.Second, Action: ActClog, From: 4, To: id, Delay: 100 * time.Millisecond})
+			}
+		}
+		s.Faults = append(s.Faults,
+			Fault{At: 2500 * time.Millisecond, Action: ActRestart, Node: 5},
+			Fault{At: 3500 * time.Millisecond, Action: ActHeal})
+	}},
+	{"swarm", "the fault mix and schedule are drawn from the seed (every fault kind but transfer-leader is a candidate)", func(s *Scenario) {
 		s.Swarm = true
 	}},
 }

@@ -36,6 +36,12 @@ type Options struct {
 	// check that runs out is reported as "unknown", never as a pass.
 	// Zero means DefaultLinearizabilityTimeout.
 	LinearizabilityTimeout time.Duration
+
+	// maxClockDrift is the largest factor by which the scenario's drift
+	// faults make a server's timers run fast or slow (see maxClockDrift);
+	// Run sets it for the protocol's configuration (raft.Config's
+	// MaxClockDrift, which bounds a leader lease).
+	maxClockDrift float64
 }
 
 // DefaultLinearizabilityTimeout bounds the Porcupine check of one run.
@@ -63,6 +69,7 @@ type Result struct {
 	LatencyP50    time.Duration       `json:"latency_p50_ns"`
 	LatencyP99    time.Duration       `json:"latency_p99_ns"`
 	LeaderChanges int                 `json:"leader_changes"`
+	MaxEpoch      uint64              `json:"max_epoch"` // the highest term or ballot epoch a server reported
 	Committed     uint64              `json:"committed"`
 	Network       network.Stats       `json:"network"`
 	Violations    []checker.Violation `json:"violations"`
@@ -85,7 +92,7 @@ type Result struct {
 }
 
 // Shed drops the history, trace and linearization details, keeping the
-// figures and violations: what a sweep holds on to per run.
+// figures and violations: what a sweep holds on to per failing run.
 func (r *Result) Shed() {
 	r.History, r.Trace, r.Linearizability = nil, nil, checker.LinearizabilityResult{}
 }
@@ -121,6 +128,8 @@ type run struct {
 	leaderEpoch        uint64
 	leaderChanges      int
 	halts              int
+	// maxEpoch is the highest epoch any RoleChanged fact carried.
+	maxEpoch uint64
 	// roles is each server's last reported role, for stuck reports.
 	roles map[nodes.ID]nodes.RoleChanged
 	// lastDelivered and lastActivity are the watchdog's memory.
@@ -135,6 +144,9 @@ type run struct {
 const (
 	faultsEndCode = -1 // the liveness phase starts
 	watchdogCode  = -2 // check that something still happens
+	// operatorCode delivers an operator's request (Payload, a
+	// nodes.Message) from From to To, right after the fault that made it.
+	operatorCode = -3
 )
 
 // Run simulates s under o and judges the result. It returns an error only
@@ -151,6 +163,8 @@ func Run(s Scenario, o Options) (Result, error) {
 	if err := applyBug(&o); err != nil {
 		return Result{}, err
 	}
+	played := Draw(s, o.Seed)
+	o.maxClockDrift = maxClockDrift(played.Faults)
 	newServer, err := proto.NewServer(o)
 	if err != nil {
 		return Result{}, fmt.Errorf("protocol %s: %w", o.Protocol, err)
@@ -161,7 +175,6 @@ func Run(s Scenario, o Options) (Result, error) {
 		r.world.EnableTrace()
 	}
 	r.faultRng = r.world.Stream("faults")
-	played := Draw(s, o.Seed)
 	r.faults = slices.Clone(played.Faults)
 	slices.SortStableFunc(r.faults, func(a, b Fault) int { return cmp.Compare(a.At, b.At) })
 
@@ -192,7 +205,7 @@ func Run(s Scenario, o Options) (Result, error) {
 		}
 	}
 	res := r.judge(history.Ops, stop)
-	res.Protocol, res.Bug, res.Scenario, res.Seed = o.Protocol, o.Bug, s.Name, o.Seed
+	res.Protocol, res.Bug, res.Scenario, res.Seed = proto.Name, o.Bug, s.Name, o.Seed
 	res.Played, res.Swarm = played, s.Swarm
 	res.Halts = r.halts
 	return res, nil
@@ -207,6 +220,7 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 		SimTime:       w.Now(),
 		Stop:          string(stop),
 		LeaderChanges: r.leaderChanges,
+		MaxEpoch:      r.maxEpoch,
 		Committed:     r.committed,
 		Network:       r.net.Stats(),
 		History:       history,
@@ -286,6 +300,7 @@ func (r *run) Observe(node nodes.ID, f nodes.Fact) {
 
 func (r *run) noteRole(node nodes.ID, f nodes.RoleChanged) {
 	r.roles[node] = f
+	r.maxEpoch = max(r.maxEpoch, f.Epoch)
 	if f.Role == nodes.RoleLeader {
 		r.leaderChanges++
 		if f.Epoch >= r.leaderEpoch {
@@ -354,6 +369,10 @@ func (r *run) Handle(e *sim.Event) {
 		return
 	case watchdogCode:
 		r.watchdog()
+		return
+	case operatorCode:
+		m := e.Payload.(nodes.Message)
+		r.host.Deliver(nodes.ID(e.From), nodes.ID(e.To), m, sim.HashString(m.Kind()))
 		return
 	}
 	f := r.faults[e.Code]
@@ -463,8 +482,39 @@ func (r *run) apply(f Fault) string {
 	case ActDrift:
 		r.host.Drift(f.Node, f.Factor)
 		return fmt.Sprintf("drift n%d timers x%v", f.Node, f.Factor)
+	case ActTransferLeader:
+		return r.transferLeader(f)
 	}
 	panic(fmt.Sprintf("scenarios: unknown action %q", f.Action))
+}
+
+// transferLeader asks the current leader to hand leadership to f.Node, or
+// to a server other than the leader drawn from the fault stream. The
+// request goes straight to the leader, past the network's faults (an
+// operator's command, not a peer's message), as a delivery of the
+// leader to itself right after this fault's trace line; a crashed leader
+// drops it, a paused one handles it when it resumes.
+func (r *run) transferLeader(f Fault) string {
+	leader := r.currentLeader()
+	to := f.Node
+	if to == 0 {
+		others := slices.DeleteFunc(allServers(r.scenario.Servers), func(id nodes.ID) bool { return id == leader })
+		to = others[r.faultRng.IntN(len(others))]
+	}
+	r.world.Schedule(0, sim.Event{Handler: r, Code: operatorCode, From: int(leader), To: int(leader), Payload: nodes.TransferLeadership{To: to}})
+	return fmt.Sprintf("transfer-leader n%d -> n%d", leader, to)
+}
+
+// maxClockDrift is the largest factor max(f, 1/f) by which a drift fault
+// of faults makes a server's timers run fast or slow: 1 when none does.
+func maxClockDrift(faults []Fault) float64 {
+	drift := 1.0
+	for _, f := range faults {
+		if f.Action == ActDrift && f.Factor > 0 {
+			drift = max(drift, f.Factor, 1/f.Factor)
+		}
+	}
+	return drift
 }
 
 // must panics on an error from a fault the scenario validation let through:

@@ -105,8 +105,8 @@ func (s Scenario) Validate() error {
 		if r.Bug != "" {
 			if b, err := LookupBug(r.Bug); err != nil {
 				add("regression.bug: %v", err)
-			} else if b.Protocol != r.Protocol {
-				add("regression.bug: %s breaks %s, not %s", b.Name, b.Protocol, r.Protocol)
+			} else if err := b.RunsOn(r.Protocol); err != nil {
+				add("regression.bug: %v", err)
 			}
 		}
 	}
@@ -174,6 +174,12 @@ const (
 	// ActDrift makes Node's timers run Factor times as fast (2: a timer set
 	// for 100ms fires after 50ms; 0.5: after 200ms). Factor 1 stops drift.
 	ActDrift Action = "drift"
+	// ActTransferLeader asks the current leader to hand leadership over to
+	// Node (Raft thesis §3.10), or to a server other than the leader drawn
+	// from the fault stream when Node is unset. The request
+	// (nodes.TransferLeadership) reaches the leader directly, not through
+	// the network's faults; a protocol without transfers ignores it.
+	ActTransferLeader Action = "transfer-leader"
 )
 
 // Actions lists every action, for help texts and validation messages.
@@ -181,7 +187,7 @@ var Actions = []Action{
 	ActPartition, ActPartitionHalves, ActPartitionRandomHalves, ActPartitionMajority,
 	ActPartitionLeaderMinority, ActBridge, ActMajoritiesRing, ActIsolate, ActIsolateLeader,
 	ActCut, ActClog, ActHeal, ActCrash, ActCrashLeader, ActCrashMinority, ActCrashAll,
-	ActRestart, ActPause, ActPauseLeader, ActDrift,
+	ActRestart, ActPause, ActPauseLeader, ActDrift, ActTransferLeader,
 }
 
 // DiskFault is what a crash does to a node's disk beyond losing the writes
@@ -206,8 +212,9 @@ const (
 type Fault struct {
 	At     time.Duration
 	Action Action
-	// Node is the node of isolate, crash, restart, pause, drift, and the
-	// bridge node of bridge (0: random).
+	// Node is the node of isolate, crash, restart, pause, drift, the
+	// bridge node of bridge (0: random), and the new leader of
+	// transfer-leader (0: random).
 	Node nodes.ID
 	// Nodes are the nodes of crash and restart when several.
 	Nodes []nodes.ID
@@ -295,6 +302,13 @@ func (f Fault) validate(servers int) error {
 	case ActIsolate, ActPause, ActDrift:
 		if err := inCluster("node", f.Node); err != nil {
 			return err
+		}
+	case ActTransferLeader:
+		if servers < 2 {
+			return fmt.Errorf("action: %s needs at least 2 servers", f.Action)
+		}
+		if f.Node != 0 {
+			return inCluster("node", f.Node)
 		}
 	case ActBridge:
 		if servers < 3 {

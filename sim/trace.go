@@ -99,6 +99,32 @@ func HashString(s string) uint64 {
 	return h
 }
 
+// kindCache remembers HashString of the last few kind names a World hashed.
+// Message and fact kinds are a handful of constant strings, so a hit is the
+// common case, and comparing a constant string with itself stops at its
+// data pointer.
+type kindCache struct {
+	kinds   [16]string
+	digests [16]uint64
+	// next is the entry the next miss overwrites.
+	next int
+}
+
+// HashKind is HashString(kind), remembered for the few kind names (message
+// and fact kinds) that recur on every event.
+func (w *World) HashKind(kind string) uint64 {
+	c := &w.kinds
+	for i := range c.kinds {
+		if c.kinds[i] == kind {
+			return c.digests[i]
+		}
+	}
+	d := HashString(kind)
+	c.kinds[c.next], c.digests[c.next] = kind, d
+	c.next = (c.next + 1) % len(c.kinds)
+	return d
+}
+
 // MixDigest folds x into the digest d; callers use it to build a Digest from
 // several words.
 func MixDigest(d, x uint64) uint64 { return mix(d, x) }

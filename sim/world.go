@@ -64,19 +64,18 @@ const (
 
 // World is one simulated universe. Create it with New.
 type World struct {
-	seed  uint64
-	now   time.Duration
-	seq   uint64
-	queue eventQueue
-	// current is the event being handled.
-	current Event
-	limits  Limits
-	events  uint64
+	seed   uint64
+	now    time.Duration
+	seq    uint64
+	queue  eventQueue
+	limits Limits
+	events uint64
 
 	stopped    bool
 	stopReason StopReason
 
 	fingerprint uint64
+	kinds       kindCache
 	tracing     bool
 	trace       []Record
 }
@@ -110,16 +109,32 @@ func (w *World) Stream(name string) *rand.Rand {
 	return rand.New(rand.NewPCG(w.seed, h.Sum64()))
 }
 
-// Schedule queues e to fire after delay (clamped at zero) from now.
-func (w *World) Schedule(delay time.Duration, e Event) {
+// A Ticket names one scheduled event, for Cancel. The zero Ticket names
+// none.
+type Ticket struct {
+	seq  uint64
+	slot int32
+}
+
+// Schedule queues e to fire after delay (clamped at zero) from now, and
+// returns the ticket that cancels it.
+func (w *World) Schedule(delay time.Duration, e Event) Ticket {
 	if delay < 0 {
 		delay = 0
 	}
 	e.At = w.now + delay
 	w.seq++
 	e.seq = w.seq
-	w.queue.push(e)
+	return Ticket{seq: e.seq, slot: w.queue.push(e)}
 }
+
+// Cancel takes the event of t out of the queue, so that it never fires, and
+// reports whether it was still queued (false once it has fired or been
+// cancelled). A cancelled event leaves no trace: the events around it keep
+// their order, and it is not counted in Events. A timer that is re-armed
+// again and again (an election timeout) is then one queued event, not one
+// per arming.
+func (w *World) Cancel(t Ticket) bool { return w.queue.remove(t) }
 
 // Pending is the number of queued events.
 func (w *World) Pending() int { return w.queue.len() }
@@ -163,16 +178,18 @@ func (w *World) Step() bool {
 		w.Stop(StopEventLimit)
 		return false
 	}
-	// The event is handed over through a field of the World so that taking
-	// its address does not allocate.
-	w.queue.popInto(&w.current)
-	e := &w.current
+	// The handler gets the event in its slot, not a copy: the slot leaves
+	// the heap now and returns to the free list only after the call, so
+	// nothing scheduled meanwhile can take it.
+	slot := w.queue.pop()
+	e := w.queue.event(slot)
 	if e.At < w.now {
 		panic(fmt.Sprintf("sim: event at %v fires before now %v", e.At, w.now))
 	}
 	w.now = e.At
 	w.events++
 	e.Handler.Handle(e)
+	w.queue.release(slot)
 	return !w.stopped
 }
 
@@ -180,9 +197,12 @@ func (w *World) Step() bool {
 // holds only pointer-free keys; the events live in a slab of slots reused
 // through a free list. Sifting then moves small plain values, with no GC
 // write barriers, and scheduling allocates nothing once the slab has grown.
+// pos[slot] is the slot's place in the heap (-1 while the slot is free), so
+// that an event can be removed from the middle (Cancel).
 type eventQueue struct {
 	heap  []eventKey
 	slots []Event
+	pos   []int32
 	free  []int32
 }
 
@@ -205,7 +225,8 @@ func (q *eventQueue) len() int { return len(q.heap) }
 // next is the key of the earliest event; the queue must not be empty.
 func (q *eventQueue) next() eventKey { return q.heap[0] }
 
-func (q *eventQueue) push(e Event) {
+// push queues e and returns its slot.
+func (q *eventQueue) push(e Event) int32 {
 	var slot int32
 	if n := len(q.free); n > 0 {
 		slot = q.free[n-1]
@@ -214,28 +235,34 @@ func (q *eventQueue) push(e Event) {
 	} else {
 		slot = int32(len(q.slots))
 		q.slots = append(q.slots, e)
+		q.pos = append(q.pos, -1)
 	}
 	q.heap = append(q.heap, eventKey{at: e.At, seq: e.seq, slot: slot})
-	h := q.heap
-	i := len(h) - 1
-	for i > 0 {
-		parent := (i - 1) / 2
-		if !h[i].before(h[parent]) {
-			break
-		}
-		h[i], h[parent] = h[parent], h[i]
-		i = parent
-	}
+	q.up(len(q.heap) - 1)
+	return slot
 }
 
-// popInto moves the earliest event into *dst.
-func (q *eventQueue) popInto(dst *Event) {
+// up moves the key at i towards the root until its parent is earlier.
+func (q *eventQueue) up(i int) {
 	h := q.heap
-	top := h[0]
-	last := len(h) - 1
-	h[0] = h[last]
-	h = h[:last]
-	i := 0
+	key := h[i]
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !key.before(h[parent]) {
+			break
+		}
+		h[i] = h[parent]
+		q.pos[h[i].slot] = int32(i)
+		i = parent
+	}
+	h[i] = key
+	q.pos[key.slot] = int32(i)
+}
+
+// down moves the key at i towards the leaves until its children are later.
+func (q *eventQueue) down(i int) {
+	h := q.heap
+	key := h[i]
 	for {
 		left := 2*i + 1
 		if left >= len(h) {
@@ -245,14 +272,62 @@ func (q *eventQueue) popInto(dst *Event) {
 		if right := left + 1; right < len(h) && h[right].before(h[left]) {
 			smallest = right
 		}
-		if !h[smallest].before(h[i]) {
+		if !h[smallest].before(key) {
 			break
 		}
-		h[i], h[smallest] = h[smallest], h[i]
+		h[i] = h[smallest]
+		q.pos[h[i].slot] = int32(i)
 		i = smallest
 	}
-	q.heap = h
-	*dst = q.slots[top.slot]
-	q.slots[top.slot] = Event{} // drop references for the garbage collector
-	q.free = append(q.free, top.slot)
+	h[i] = key
+	q.pos[key.slot] = int32(i)
+}
+
+// cut takes the key at heap index i out of the heap and returns its slot,
+// which stays taken until release.
+func (q *eventQueue) cut(i int) int32 {
+	slot := q.heap[i].slot
+	last := len(q.heap) - 1
+	if i != last {
+		q.heap[i] = q.heap[last]
+		q.heap = q.heap[:last]
+		if i > 0 && q.heap[i].before(q.heap[(i-1)/2]) {
+			q.up(i)
+		} else {
+			q.down(i)
+		}
+	} else {
+		q.heap = q.heap[:last]
+	}
+	q.pos[slot] = -1
+	return slot
+}
+
+// release empties a slot that cut took out of the heap and returns it to
+// the free list.
+func (q *eventQueue) release(slot int32) {
+	q.slots[slot] = Event{} // drop references for the garbage collector
+	q.free = append(q.free, slot)
+}
+
+// pop takes the earliest event out of the heap and returns its slot; the
+// caller reads it through event and then releases the slot.
+func (q *eventQueue) pop() int32 { return q.cut(0) }
+
+// event is the event in a slot. The pointer is valid until the slot is
+// released; a slab that grows meanwhile leaves it pointing at the old
+// array, whose copy of the event is still intact.
+func (q *eventQueue) event(slot int32) *Event { return &q.slots[slot] }
+
+// remove takes the event of t out of the queue if it is still there.
+func (q *eventQueue) remove(t Ticket) bool {
+	if t.seq == 0 || int(t.slot) >= len(q.slots) {
+		return false
+	}
+	i := q.pos[t.slot]
+	if i < 0 || q.heap[i].seq != t.seq {
+		return false // fired or cancelled; the slot may hold another event
+	}
+	q.release(q.cut(int(i)))
+	return true
 }

@@ -1,6 +1,9 @@
 package sim
 
 import (
+	"cmp"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -35,6 +38,51 @@ func TestEventsFireInTimeThenInsertionOrder(t *testing.T) {
 	assert.Equal(t, []int{4, 1, 3, 6, 2, 5, 0}, r.fired)
 	assert.Equal(t, time.Duration(30), w.Now())
 	assert.Equal(t, uint64(len(delays)), w.Events())
+}
+
+// TestCancelTakesAnEventOutAndKeepsTheOthersInOrder: cancelled events never
+// fire and are not counted; the others fire in (time, insertion) order, as
+// if the cancelled ones had never been scheduled; a ticket of an event that
+// fired or was cancelled cancels nothing, even once its slot is reused.
+func TestCancelTakesAnEventOutAndKeepsTheOthersInOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 50 {
+		w := New(1, Limits{})
+		r := &recorder{w: w}
+		var tickets []Ticket
+		var delays []time.Duration
+		cancelled := map[int]bool{}
+		for i := range 200 {
+			delays = append(delays, time.Duration(rng.IntN(50)))
+			tickets = append(tickets, w.Schedule(delays[i], Event{Handler: r, Code: i}))
+			if i > 0 && rng.IntN(3) == 0 {
+				k := rng.IntN(i)
+				assert.Equal(t, !cancelled[k], w.Cancel(tickets[k]), "round %d: event %d", round, k)
+				cancelled[k] = true
+			}
+		}
+		var want []int
+		for i := range tickets {
+			if !cancelled[i] {
+				want = append(want, i)
+			}
+		}
+		slices.SortStableFunc(want, func(a, b int) int { return cmp.Compare(delays[a], delays[b]) })
+		require.Equal(t, len(want), w.Pending())
+		// Reuse the freed slots: old tickets must not cancel new events.
+		for range 10 {
+			w.Schedule(1000, Event{Handler: r, Code: -1})
+		}
+		for k := range cancelled {
+			assert.False(t, w.Cancel(tickets[k]), "round %d: event %d's ticket cancelled again", round, k)
+		}
+		w.Run()
+		assert.Equal(t, append(want, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1), r.fired, "round %d", round)
+		assert.Equal(t, uint64(len(want)+10), w.Events())
+		for _, tk := range tickets {
+			assert.False(t, w.Cancel(tk), "round %d: a fired event's ticket cancelled something", round)
+		}
+	}
 }
 
 func TestLimitsEndRunsWithAReason(t *testing.T) {

@@ -56,7 +56,7 @@ func parseFlags(fs *flag.FlagSet, args []string, out io.Writer) error {
 func runCommand(inv invocation, args []string) (int, error) {
 	stdout := inv.stdout
 	fs := newFlagSet("run", inv.stderr)
-	protocol := fs.String("protocol", "raft", "protocol: "+strings.Join(scenarios.ProtocolNames(), ", "))
+	protocol := fs.String("protocol", "raft", "protocol: "+strings.Join(scenarios.ProtocolNames(), ", ")+", with features after plus signs (raft+prevote; see simrun list)")
 	scenarioName := fs.String("scenario", "steady", "named scenario (see simrun list)")
 	scenarioFile := fs.String("scenario-file", "", "scenario file (YAML; see simrun show), instead of --scenario")
 	seedText := fs.String("seed", "1", "seed (a non-negative integer)")
@@ -223,12 +223,23 @@ func listCommand(args []string, out io.Writer) error {
 		fmt.Fprintf(tw, "  %s\t%s\n", name, p.Description)
 	}
 	tw.Flush()
+	for _, name := range scenarios.ProtocolNames() {
+		p, _ := scenarios.LookupProtocol(name)
+		if len(p.Features) == 0 {
+			continue
+		}
+		fmt.Fprintf(out, "%s features (after plus signs in any order, e.g. %s+%s; reports list them in this order):\n", name, name, p.Features[0].Name)
+		for _, f := range p.Features {
+			fmt.Fprintf(tw, "  +%s\t%s\n", f.Name, f.Description)
+		}
+		tw.Flush()
+	}
 	return nil
 }
 
 func sweepCommand(inv invocation, args []string) (int, error) {
 	fs := newFlagSet("sweep", inv.stderr)
-	protocolList := fs.String("protocol", "raft", "comma-separated protocols: "+strings.Join(scenarios.ProtocolNames(), ", "))
+	protocolList := fs.String("protocol", "raft", "comma-separated protocols: "+strings.Join(scenarios.ProtocolNames(), ", ")+", with features after plus signs (raft,raft+prevote; see simrun list)")
 	bug := fs.String("bug", "", "switch on a catalog bug (see simrun bugs --list)")
 	scenarioName := fs.String("scenario", "all", "named scenario, or all")
 	scenarioFile := fs.String("scenario-file", "", "scenario file (YAML; see simrun show), instead of --scenario")
@@ -300,8 +311,8 @@ func checkBug(bug string, protocols []string) error {
 		return err
 	}
 	for _, p := range protocols {
-		if p != b.Protocol {
-			return fmt.Errorf("bug %q breaks %s, not %s", b.Name, b.Protocol, p)
+		if err := b.RunsOn(p); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -74,7 +73,7 @@ func forEach(n, workers int, do func(i int)) {
 func shrinkCommand(inv invocation, args []string) (int, error) {
 	stdout := inv.stdout
 	fs := newFlagSet("shrink", inv.stderr)
-	protocol := fs.String("protocol", "raft", "protocol: "+strings.Join(scenarios.ProtocolNames(), ", "))
+	protocol := fs.String("protocol", "raft", "protocol: "+strings.Join(scenarios.ProtocolNames(), ", ")+", with features after plus signs (raft+prevote; see simrun list)")
 	bug := fs.String("bug", "", "switch on a catalog bug (see simrun bugs --list)")
 	scenarioName := fs.String("scenario", "", "named scenario (see simrun list)")
 	scenarioFile := fs.String("scenario-file", "", "scenario file (YAML; see simrun show), instead of --scenario")
@@ -253,78 +252,69 @@ const maxDivergences = 3
 func nameDivergences(inv invocation, jobs []job, results []scenarios.Result) error {
 	named := 0
 	for i := range results {
-		r := &results[i]
-		if r.Verdict != verdictNondeterministic {
+		if results[i].Verdict != verdictNondeterministic {
 			continue
 		}
-		v := &r.Violations[0]
-		if named == maxDivergences {
-			v.Detail += fmt.Sprintf("; not replayed (only the first %d such runs are): run simrun run --check-determinism to see where they diverge", maxDivergences)
-			continue
-		}
-		named++
-		d, err := inv.checkDeterminism(*jobs[i].scenario, jobs[i].options)
-		if err != nil {
+		if err := nameDivergence(inv, jobs[i], &results[i], &named); err != nil {
 			return err
 		}
-		if d == nil {
-			v.Detail += "; two more runs were identical: the difference comes and goes"
-			continue
-		}
-		v.At = d.First.At
-		v.Detail += "; " + d.String()
 	}
 	return nil
 }
 
-// writeFailureFiles writes the artifacts folders (when artifactsDir is
-// not "") and, with shrink, the shrunk scenarios of the first max failing
-// runs of results (those of jobs, in order), on up to workers goroutines.
-// A run whose two runs differed gets neither: it would not replay.
-// Shrinks are skipped once ctx is cancelled. What could not be written is
-// said on stderr.
-func writeFailureFiles(inv invocation, jobs []job, results []scenarios.Result, artifactsDir string, shrink bool, maxFiles, workers int) []runNotes {
-	notes := make([]runNotes, len(results))
-	if artifactsDir == "" && !shrink {
-		return notes
+// nameDivergence replays the nondeterministic run r (of j) twice more with
+// the trace on and adds the first divergent event to its violation, unless
+// *named runs have been replayed already (maxDivergences); it counts the
+// replay in *named.
+func nameDivergence(inv invocation, j job, r *scenarios.Result, named *int) error {
+	v := &r.Violations[0]
+	if *named == maxDivergences {
+		v.Detail += fmt.Sprintf("; not replayed (only the first %d such runs are): run simrun run --check-determinism to see where they diverge", maxDivergences)
+		return nil
 	}
-	var failing []int
-	for i, r := range results {
-		if len(failing) < maxFiles && r.Failed() && r.Verdict != verdictNondeterministic {
-			failing = append(failing, i)
+	*named++
+	d, err := inv.checkDeterminism(*j.scenario, j.options)
+	if err != nil {
+		return err
+	}
+	if d == nil {
+		v.Detail += "; two more runs were identical: the difference comes and goes"
+		return nil
+	}
+	v.At = d.First.At
+	v.Detail += "; " + d.String()
+	return nil
+}
+
+// writeRunFiles writes the artifacts folder (when artifactsDir is not "")
+// and, with shrink, the shrunk scenario of the failing run r of j, and
+// says where they went. A shrink is skipped once ctx is cancelled. What
+// could not be written is said on stderr.
+func writeRunFiles(inv invocation, j job, r scenarios.Result, artifactsDir string, shrink bool) runNotes {
+	var notes runNotes
+	var problems []string
+	if artifactsDir != "" {
+		folder, err := scenarios.WriteArtifacts(artifactsDir, *j.scenario, j.options, r)
+		if err != nil {
+			problems = append(problems, err.Error())
 		}
+		notes.Artifacts = folder
 	}
-	warnings := make([]string, len(failing))
-	forEach(len(failing), workers, func(k int) {
-		i := failing[k]
-		j, r := jobs[i], results[i]
-		var problems []string
+	if shrink && inv.ctx.Err() == nil {
+		path := sweepShrunkPath(artifactsDir, r)
 		if artifactsDir != "" {
-			folder, err := scenarios.WriteArtifacts(artifactsDir, *j.scenario, j.options, r)
-			if err != nil {
-				problems = append(problems, err.Error())
-			}
-			notes[i].Artifacts = folder
-		}
-		if shrink && inv.ctx.Err() == nil {
-			path := sweepShrunkPath(artifactsDir, r)
-			if artifactsDir != "" {
-				if err := os.MkdirAll(artifactsDir, 0o755); err != nil {
-					problems = append(problems, fmt.Sprintf("shrink: %v", err))
-				}
-			}
-			if _, err := shrinkToFile(*j.scenario, j.options, scenarios.ShrinkLimits{}, path); err != nil {
-				problems = append(problems, err.Error())
-			} else {
-				notes[i].Shrunk = path
+			if err := os.MkdirAll(artifactsDir, 0o755); err != nil {
+				problems = append(problems, fmt.Sprintf("shrink: %v", err))
 			}
 		}
-		if len(problems) > 0 {
-			warnings[k] = fmt.Sprintf("simrun: %s: %s\n", describeRun(r), strings.Join(problems, "; "))
+		if _, err := shrinkToFile(*j.scenario, j.options, scenarios.ShrinkLimits{}, path); err != nil {
+			problems = append(problems, err.Error())
+		} else {
+			notes.Shrunk = path
 		}
-	})
-	for _, w := range warnings {
-		io.WriteString(inv.stderr, w)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(inv.stderr, "simrun: %s: %s\n", describeRun(r), strings.Join(problems, "; "))
 	}
 	return notes
 }

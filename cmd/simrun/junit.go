@@ -81,38 +81,83 @@ func (p sweepPlan) junitHeader() junitHeader {
 	return h
 }
 
-// junitReport builds the report of results (in report order) and their
-// notes.
-func junitReport(h junitHeader, results []scenarios.Result, notes []runNotes) junitSuites {
-	report := junitSuites{Name: h.name}
-	index := map[string]int{}
-	var wall time.Duration
-	for i, r := range results {
-		class := "consim." + r.Protocol + "." + r.Scenario
-		k, ok := index[class]
-		if !ok {
-			k = len(report.Suites)
-			index[class] = k
-			report.Suites = append(report.Suites, junitSuite{Name: class, Properties: h.properties})
-		}
-		suite := &report.Suites[k]
-		c := junitCase{Classname: class, Name: fmt.Sprintf("seed-%d", r.Seed), Time: seconds(r.WallTime)}
-		if r.Failed() {
-			c.Failure = junitFailureOf(r, notes[i], h.file)
-			suite.Failures++
-			report.Failures++
-		}
-		suite.Cases = append(suite.Cases, c)
-		suite.Tests++
-		suite.wall += r.WallTime
-		report.Tests++
-		wall += r.WallTime
+// junitBuilder collects a sweep's JUnit report run by run, in report
+// order. A passing run leaves only its seed and wall time (the test case's
+// strings are made when the report is), so that a long sweep holds little
+// per run.
+type junitBuilder struct {
+	header junitHeader
+	suites []junitSuiteRuns
+	index  map[string]int
+}
+
+// junitSuiteRuns are the runs of one suite (one protocol × scenario).
+type junitSuiteRuns struct {
+	class string
+	runs  []junitRun
+}
+
+// junitRun is one test case: a seed, its wall time, and its failure (nil
+// for a pass).
+type junitRun struct {
+	seed    uint64
+	wall    time.Duration
+	failure *junitFailure
+}
+
+func newJUnitBuilder(h junitHeader) *junitBuilder {
+	return &junitBuilder{header: h, index: map[string]int{}}
+}
+
+// add records one run and the notes the sweep added to it.
+func (b *junitBuilder) add(r scenarios.Result, n runNotes) {
+	class := "consim." + r.Protocol + "." + r.Scenario
+	k, ok := b.index[class]
+	if !ok {
+		k = len(b.suites)
+		b.index[class] = k
+		b.suites = append(b.suites, junitSuiteRuns{class: class})
 	}
-	for i := range report.Suites {
-		report.Suites[i].Time = seconds(report.Suites[i].wall)
+	run := junitRun{seed: r.Seed, wall: r.WallTime}
+	if r.Failed() {
+		run.failure = junitFailureOf(r, n, b.header.file)
+	}
+	b.suites[k].runs = append(b.suites[k].runs, run)
+}
+
+// report builds the report of the runs added so far.
+func (b *junitBuilder) report() junitSuites {
+	report := junitSuites{Name: b.header.name}
+	var wall time.Duration
+	for _, s := range b.suites {
+		suite := junitSuite{Name: s.class, Properties: b.header.properties}
+		for _, run := range s.runs {
+			c := junitCase{Classname: s.class, Name: fmt.Sprintf("seed-%d", run.seed), Time: seconds(run.wall), Failure: run.failure}
+			if run.failure != nil {
+				suite.Failures++
+				report.Failures++
+			}
+			suite.Cases = append(suite.Cases, c)
+			suite.Tests++
+			suite.wall += run.wall
+			report.Tests++
+			wall += run.wall
+		}
+		suite.Time = seconds(suite.wall)
+		report.Suites = append(report.Suites, suite)
 	}
 	report.Time = seconds(wall)
 	return report
+}
+
+// write writes the report to path.
+func (b *junitBuilder) write(path string) error {
+	data, err := xml.MarshalIndent(b.report(), "", "  ")
+	if err != nil {
+		return err
+	}
+	data = append([]byte(xml.Header), append(data, '\n')...)
+	return os.WriteFile(path, data, 0o644)
 }
 
 func junitFailureOf(r scenarios.Result, n runNotes, file string) *junitFailure {
@@ -140,13 +185,3 @@ func junitFailureOf(r scenarios.Result, n runNotes, file string) *junitFailure {
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
-
-// writeJUnit writes the JUnit report of results to path.
-func writeJUnit(path string, h junitHeader, results []scenarios.Result, notes []runNotes) error {
-	data, err := xml.MarshalIndent(junitReport(h, results, notes), "", "  ")
-	if err != nil {
-		return err
-	}
-	data = append([]byte(xml.Header), append(data, '\n')...)
-	return os.WriteFile(path, data, 0o644)
-}

@@ -329,7 +329,7 @@ func scenarioRank(name string) int {
 	return len(names)
 }
 
-func protocolRank(name string) int { return slices.Index(scenarios.ProtocolNames(), name) }
+func protocolRank(name string) int { return scenarios.ProtocolRank(name) }
 
 // missingRuns describes the runs missing from results (in report order)
 // for every scenario and protocol among them to have every seed of

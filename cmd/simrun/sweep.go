@@ -110,14 +110,17 @@ func (s shard) seeds(first, last, limit uint64) (uint64, bool) {
 func newSweepPlan(protocolList, scenarioName, file, seedsText string, sh shard, workers int) (sweepPlan, error) {
 	p := sweepPlan{shard: sh}
 	for _, name := range strings.Split(protocolList, ",") {
-		name = strings.TrimSpace(name)
-		if _, err := scenarios.LookupProtocol(name); err != nil {
+		proto, err := scenarios.LookupProtocol(strings.TrimSpace(name))
+		if err != nil {
 			return p, usagef("sweep: --protocol: %v", err)
 		}
-		if !slices.Contains(p.protocols, name) {
-			p.protocols = append(p.protocols, name)
+		// Canonical names: two spellings of one feature set are one protocol.
+		if !slices.Contains(p.protocols, proto.Name) {
+			p.protocols = append(p.protocols, proto.Name)
 		}
 	}
+	// Report order, whatever the order given: the order merge restores.
+	slices.SortStableFunc(p.protocols, func(a, b string) int { return scenarios.ProtocolRank(a) - scenarios.ProtocolRank(b) })
 	if err := p.addScenarios(scenarioName, file); err != nil {
 		return p, err
 	}
@@ -195,19 +198,20 @@ type job struct {
 
 // jobs lists the plan's runs in report order: scenario, protocol, seed.
 func (p sweepPlan) jobs() []job {
-	jobs := make([]job, 0, p.runs)
-	span := p.last - p.first
-	for i := range p.scenarios {
-		for _, proto := range p.protocols {
-			for offset := p.shard.index; offset <= span; offset += p.shard.count {
-				jobs = append(jobs, job{&p.scenarios[i], scenarios.Options{Protocol: proto, Bug: p.bug, Seed: p.first + offset}})
-				if span-offset < p.shard.count {
-					break // the next offset is past the range (or past 2^64)
-				}
-			}
-		}
+	jobs := make([]job, p.runs)
+	for i := range jobs {
+		jobs[i] = p.job(i)
 	}
 	return jobs
+}
+
+// job is the plan's i-th run in report order (0 <= i < p.runs), made on
+// demand so that a sweep of many seeds holds no list of its runs.
+func (p sweepPlan) job(i int) job {
+	perGroup := p.runs / (len(p.scenarios) * len(p.protocols)) // seeds in the shard
+	group, k := i/perGroup, uint64(i%perGroup)
+	seed := p.first + p.shard.index + k*p.shard.count
+	return job{&p.scenarios[group/len(p.protocols)], scenarios.Options{Protocol: p.protocols[group%len(p.protocols)], Bug: p.bug, Seed: seed}}
 }
 
 // runJobs runs jobs on `workers` goroutines, one World each, until every
@@ -219,33 +223,94 @@ func (p sweepPlan) jobs() []job {
 // ran it. simulate makes one job's run. The first error (bad input) is
 // returned.
 func runJobs(ctx context.Context, jobs []job, workers int, simulate func(job) (scenarios.Result, error), finished func(scenarios.Result)) ([]scenarios.Result, error) {
-	results := make([]scenarios.Result, len(jobs))
-	errs := make([]error, len(jobs))
-	var mu sync.Mutex
-	taken := 0 // jobs[:taken] have been handed to workers
+	results := make([]scenarios.Result, 0, len(jobs))
+	jobAt := func(i int) job { return jobs[i] }
+	err := streamJobs(ctx, len(jobs), jobAt, workers, simulate, finished, func(_ int, r scenarios.Result) {
+		results = append(results, r)
+	})
+	return results, err
+}
+
+// streamJobs is runJobs that keeps nothing, for the n jobs jobAt makes: it
+// hands each finished run, shed, to emit, in job order, one call at a
+// time, as soon as every earlier job's run has been emitted. A run that
+// finishes early
+// waits in a reorder buffer, which holds about one run per worker, more
+// only while an emit call is slow (it writes a failing run's files); the
+// workers never wait for emit. When streamJobs returns, the first `taken`
+// jobs have been emitted, taken being how many the workers took before ctx
+// was cancelled. A job whose run returned an error is not emitted and
+// nothing after it is; the first error is returned.
+func streamJobs(ctx context.Context, n int, jobAt func(int) job, workers int, simulate func(job) (scenarios.Result, error), finished func(scenarios.Result), emit func(i int, r scenarios.Result)) error {
+	var mu sync.Mutex // guards taken, pending, next and errs
+	taken := 0        // jobs 0..taken-1 have been handed to workers
+	next := 0         // jobs 0..next-1 have been emitted
+	pending := map[int]scenarios.Result{}
+	var errs []error
 	take := func() (int, bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		if taken == len(jobs) || ctx.Err() != nil {
+		if taken == n || ctx.Err() != nil {
 			return 0, false
 		}
 		taken++
 		return taken - 1, true
 	}
+	// pop takes the next run to emit out of the buffer, if it is there.
+	pop := func() (int, scenarios.Result, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		r, ok := pending[next]
+		if !ok || len(errs) > 0 {
+			return 0, r, false
+		}
+		delete(pending, next)
+		next++
+		return next - 1, r, true
+	}
+	// drain emits what the buffer holds in order. One goroutine drains at
+	// a time; another that finds the drain taken leaves its run in the
+	// buffer, and the drainer looks again after letting go, so no run is
+	// left behind.
+	var draining sync.Mutex
+	drain := func() {
+		for draining.TryLock() {
+			for i, r, ok := pop(); ok; i, r, ok = pop() {
+				emit(i, r)
+			}
+			draining.Unlock()
+			mu.Lock()
+			_, more := pending[next]
+			more = more && len(errs) == 0
+			mu.Unlock()
+			if !more {
+				return
+			}
+		}
+	}
 	var wg sync.WaitGroup
-	for range min(workers, len(jobs)) {
+	for range min(workers, n) {
 		wg.Go(func() {
 			for i, ok := take(); ok; i, ok = take() {
-				results[i], errs[i] = simulate(jobs[i])
-				results[i].Shed()
-				if errs[i] == nil && finished != nil {
-					finished(results[i])
+				r, err := simulate(jobAt(i))
+				r.Shed()
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					pending[i] = r
 				}
+				mu.Unlock()
+				if err == nil && finished != nil {
+					finished(r)
+				}
+				drain()
 			}
 		})
 	}
 	wg.Wait()
-	return results[:taken], errors.Join(errs[:taken]...)
+	drain()
+	return errors.Join(errs...)
 }
 
 // simulate is how the plan makes one job's run: once, or with
@@ -267,52 +332,85 @@ func (p sweepPlan) simulate(inv invocation) func(job) (scenarios.Result, error) 
 	}
 }
 
-// execute runs every job on the plan's workers, writes the failing runs'
-// files, and prints the results.
+// execute runs every job on the plan's workers and reports the runs as
+// they finish, in job order, keeping only what the report needs: a row of
+// figures per scenario and protocol, the failing runs, and with --junit
+// one small record per run. A failing run gets its files (the first
+// failures.max of them) and, with --check-determinism, its divergence named
+// when its turn to be reported comes; with --json its line is printed
+// then. Memory then stays flat however many seeds the sweep has.
 func (p sweepPlan) execute(inv invocation, jsonOut bool) (int, error) {
-	jobs := p.jobs()
-	progress := startMeter(inv, "sweep", len(jobs), jsonOut)
+	progress := startMeter(inv, "sweep", p.runs, jsonOut)
 	started := time.Now()
-	results, err := runJobs(inv.ctx, jobs, p.workers, p.simulate(inv), progress.finished)
+	tally := newSweepTally()
+	var junit *junitBuilder
+	if p.junit != "" {
+		junit = newJUnitBuilder(p.junitHeader())
+	}
+	var enc *json.Encoder
+	if jsonOut {
+		enc = json.NewEncoder(inv.stdout)
+	}
+	f := p.failures
+	var (
+		filed, divergences int // failing runs given files; nondeterministic runs replayed
+		unshrunk           int // failing runs that an interrupt left unshrunk
+		emitErr            error
+	)
+	emit := func(i int, r scenarios.Result) {
+		if emitErr != nil {
+			return
+		}
+		var notes runNotes
+		if r.Failed() {
+			if r.Verdict == verdictNondeterministic {
+				if emitErr = nameDivergence(inv, p.job(i), &r, &divergences); emitErr != nil {
+					return
+				}
+				notes.Nondeterministic = r.Violations[0].Detail
+			} else if filed < f.max {
+				filed++
+				if f.shrink && inv.ctx.Err() != nil {
+					unshrunk++
+				}
+				runFiles := writeRunFiles(inv, p.job(i), r, f.artifactsDir, f.shrink)
+				notes.Artifacts, notes.Shrunk = runFiles.Artifacts, runFiles.Shrunk
+			}
+		}
+		tally.add(r, notes)
+		if junit != nil {
+			junit.add(r, notes)
+		}
+		if enc != nil {
+			emitErr = enc.Encode(runLine{r, notes})
+		}
+	}
+	err := streamJobs(inv.ctx, p.runs, p.job, p.workers, p.simulate(inv), progress.finished, emit)
 	wall := time.Since(started)
 	progress.stop()
+	if err == nil {
+		err = emitErr
+	}
 	if err != nil {
 		return exitUsage, err
 	}
-	if err := nameDivergences(inv, jobs, results); err != nil {
-		return exitUsage, err
+	if !jsonOut {
+		tally.print(inv.stdout, sweepHeader{first: p.first, last: p.last, shard: p.shard, workers: p.workers, wall: wall, file: p.file})
 	}
-	f := p.failures
-	notes := writeFailureFiles(inv, jobs, results, f.artifactsDir, f.shrink, f.max, p.workers)
-	for i, r := range results {
-		if r.Verdict == verdictNondeterministic {
-			notes[i].Nondeterministic = r.Violations[0].Detail
-		}
-	}
-	if jsonOut {
-		enc := json.NewEncoder(inv.stdout)
-		for i, r := range results {
-			if err := enc.Encode(runLine{r, notes[i]}); err != nil {
-				return exitUsage, err
-			}
-		}
-	} else {
-		printSweep(inv.stdout, sweepHeader{first: p.first, last: p.last, shard: p.shard, workers: p.workers, wall: wall, file: p.file, notes: notes}, results)
-	}
-	if p.junit != "" {
-		if err := writeJUnit(p.junit, p.junitHeader(), results, notes); err != nil {
+	if junit != nil {
+		if err := junit.write(p.junit); err != nil {
 			return exitUsage, fmt.Errorf("sweep: --junit: %w", err)
 		}
 	}
 	code := exitOK
-	if slices.ContainsFunc(results, scenarios.Result.Failed) {
+	if len(tally.failures) > 0 {
 		code = exitViolation
 	}
-	if len(results) < len(jobs) {
-		if f.shrink && slices.ContainsFunc(results, scenarios.Result.Failed) {
+	if tally.runs < p.runs {
+		if unshrunk > 0 {
 			fmt.Fprintln(inv.stderr, "simrun: sweep: interrupted: failing runs not shrunk")
 		}
-		printInterrupted(inv, jsonOut, len(results), len(jobs))
+		printInterrupted(inv, jsonOut, tally.runs, p.runs)
 		if code == exitOK {
 			code = exitInterrupted
 		}
@@ -339,20 +437,91 @@ type row struct {
 	committed          uint64
 	messages           uint64
 	leaderChanges      int
-	events             uint64
-	wall               time.Duration
-	// p50s and p99s are the runs' latency percentiles; the table shows
-	// their medians.
-	p50s, p99s []time.Duration
+	// maxEpochs sums the runs' highest epochs (Result.MaxEpoch).
+	maxEpochs uint64
+	events    uint64
+	wall      time.Duration
+	// p50s and p99s count the runs' latency percentiles, rounded as the
+	// table shows them; the table shows their medians.
+	p50s, p99s durationCounts
 }
 
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
+// latencyRounding is how the table rounds latencies.
+const latencyRounding = 10 * time.Microsecond
+
+// durationCounts is a multiset of rounded durations: how many runs had
+// each. Its size grows with the distinct values, not with the runs.
+type durationCounts map[time.Duration]int
+
+func (c durationCounts) add(d time.Duration) { c[d.Round(latencyRounding)]++ }
+
+// median is the middle value (the upper one of an even count), as sorting
+// every value and taking the one at len/2 would give: rounding keeps the
+// order, so the median of the rounded values is the rounded median.
+func (c durationCounts) median() time.Duration {
+	total := 0
+	values := make([]time.Duration, 0, len(c))
+	for d, n := range c {
+		values = append(values, d)
+		total += n
 	}
-	sorted := slices.Clone(ds)
-	slices.Sort(sorted)
-	return sorted[len(sorted)/2].Round(10 * time.Microsecond)
+	slices.Sort(values)
+	seen := 0
+	for _, d := range values {
+		seen += c[d]
+		if seen > total/2 {
+			return d
+		}
+	}
+	return 0
+}
+
+// sweepTally aggregates the runs of a report as they come, in report order
+// (scenario, protocol, seed): a row per scenario and protocol, and the
+// failing runs with their notes. Passing runs leave only their figures.
+type sweepTally struct {
+	rows  []*row
+	index map[string]*row
+	// runs and events count every run added; runTime sums their wall times.
+	runs    int
+	events  uint64
+	runTime time.Duration
+	// failures are the failing runs, in order, and notes what the sweep
+	// added to each.
+	failures []scenarios.Result
+	notes    []runNotes
+}
+
+func newSweepTally() *sweepTally { return &sweepTally{index: map[string]*row{}} }
+
+// add counts one run.
+func (t *sweepTally) add(r scenarios.Result, notes runNotes) {
+	key := r.Scenario + "/" + r.Protocol
+	agg := t.index[key]
+	if agg == nil {
+		agg = &row{protocol: r.Protocol, scenario: r.Scenario, p50s: durationCounts{}, p99s: durationCounts{}}
+		t.index[key] = agg
+		t.rows = append(t.rows, agg)
+	}
+	agg.runs++
+	if r.Failed() {
+		agg.failed++
+		t.failures = append(t.failures, r)
+		t.notes = append(t.notes, notes)
+	}
+	agg.opsOK += r.OpsOK
+	agg.opsUnknown += r.OpsUnknown
+	agg.committed += r.Committed
+	agg.messages += r.Network.Sent
+	agg.leaderChanges += r.LeaderChanges
+	agg.maxEpochs += r.MaxEpoch
+	agg.events += r.Events
+	agg.wall += r.WallTime
+	agg.p50s.add(r.LatencyP50)
+	agg.p99s.add(r.LatencyP99)
+	t.runs++
+	t.events += r.Events
+	t.runTime += r.WallTime
 }
 
 // sweepHeader is what a sweep's report says besides its results: where
@@ -394,58 +563,43 @@ func (h sweepHeader) summary(runs int, events uint64, runTime time.Duration) str
 
 // printSweep prints the table of results (in report order: scenario,
 // protocol, seed), the verdict, and every failing run with the command
-// that reproduces it.
+// that reproduces it; h.notes, when not nil, holds what the sweep added to
+// each result.
 func printSweep(out io.Writer, h sweepHeader, results []scenarios.Result) {
-	var rows []*row
-	index := map[string]*row{}
-	var failures []int // indexes into results
-	var events uint64
-	var runTime time.Duration
+	t := newSweepTally()
 	for i, r := range results {
-		key := r.Scenario + "/" + r.Protocol
-		agg := index[key]
-		if agg == nil {
-			agg = &row{protocol: r.Protocol, scenario: r.Scenario}
-			index[key] = agg
-			rows = append(rows, agg)
+		var notes runNotes
+		if h.notes != nil {
+			notes = h.notes[i]
 		}
-		agg.runs++
-		if r.Failed() {
-			agg.failed++
-			failures = append(failures, i)
-		}
-		agg.opsOK += r.OpsOK
-		agg.opsUnknown += r.OpsUnknown
-		agg.committed += r.Committed
-		agg.messages += r.Network.Sent
-		agg.leaderChanges += r.LeaderChanges
-		agg.events += r.Events
-		agg.wall += r.WallTime
-		agg.p50s = append(agg.p50s, r.LatencyP50)
-		agg.p99s = append(agg.p99s, r.LatencyP99)
-		events += r.Events
-		runTime += r.WallTime
+		t.add(r, notes)
 	}
-	fmt.Fprintln(out, h.summary(len(results), events, runTime))
+	t.print(out, h)
+}
+
+// print prints the tally's table, the verdict, and every failing run with
+// the command that reproduces it and the files the sweep wrote for it.
+func (t *sweepTally) print(out io.Writer, h sweepHeader) {
+	fmt.Fprintln(out, h.summary(t.runs, t.events, t.runTime))
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tprotocol\truns\tfailed\tops ok/run\tunknown/run\tp50\tp99\tmsgs/commit\tleader changes/run\tevents/s\t")
-	for _, a := range rows {
+	fmt.Fprintln(tw, "scenario\tprotocol\truns\tfailed\tops ok/run\tunknown/run\tp50\tp99\tmsgs/commit\tleader changes/run\tterms/run\tevents/s\t")
+	for _, a := range t.rows {
 		n := float64(a.runs)
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%.1f\t%v\t%v\t%.1f\t%.1f\t%.2fM\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%.1f\t%v\t%v\t%.1f\t%.1f\t%.1f\t%.2fM\t\n",
 			a.scenario, a.protocol, a.runs, a.failed, float64(a.opsOK)/n, float64(a.opsUnknown)/n,
-			median(a.p50s), median(a.p99s),
+			a.p50s.median(), a.p99s.median(),
 			float64(a.messages)/float64(max(a.committed, 1)), float64(a.leaderChanges)/n,
-			float64(a.events)/a.wall.Seconds()/1e6)
+			float64(a.maxEpochs)/n, float64(a.events)/a.wall.Seconds()/1e6)
 	}
 	tw.Flush()
-	fmt.Fprintln(out, "(p50, p99: median over runs of each run's operation latency percentiles, in simulated time)")
-	if len(failures) == 0 {
+	fmt.Fprintln(out, "(p50, p99: median over runs of each run's operation latency percentiles, in simulated time;")
+	fmt.Fprintln(out, " terms/run: mean over runs of the highest term or ballot epoch a server reached)")
+	if len(t.failures) == 0 {
 		fmt.Fprintln(out, "verdict: ok, no violation")
 		return
 	}
-	fmt.Fprintf(out, "verdict: %d failing runs\n", len(failures))
-	for _, i := range failures {
-		r := results[i]
+	fmt.Fprintf(out, "verdict: %d failing runs\n", len(t.failures))
+	for i, r := range t.failures {
 		first := ""
 		if len(r.Violations) > 0 {
 			first = r.Violations[0].String()
@@ -457,13 +611,10 @@ func printSweep(out io.Writer, h sweepHeader, results []scenarios.Result) {
 		if r.Swarm {
 			fmt.Fprintf(out, "    as a file: %s\n", drawnCommand(r, h.file))
 		}
-		if h.notes == nil {
-			continue
-		}
-		if n := h.notes[i]; n.Artifacts != "" {
+		if n := t.notes[i]; n.Artifacts != "" {
 			fmt.Fprintf(out, "    artifacts: %s\n", n.Artifacts)
 		}
-		if n := h.notes[i]; n.Shrunk != "" {
+		if n := t.notes[i]; n.Shrunk != "" {
 			fmt.Fprintf(out, "    shrunk: %s\n", n.Shrunk)
 		}
 	}

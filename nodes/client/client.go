@@ -11,6 +11,7 @@ package client
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/consim/consim/nodes"
@@ -103,6 +104,8 @@ type Client struct {
 	// lastRead remembers the last value seen per key, to give CAS a
 	// plausible expected value.
 	lastRead map[string]string
+	// keyNames caches the key names drawn so far, by key number.
+	keyNames []string
 }
 
 // New returns a client that records into history.
@@ -171,22 +174,41 @@ func (c *Client) draw() kv.Command {
 	cmd := kv.Command{
 		Client: c.env.Self(),
 		Seq:    c.seq,
-		Key:    fmt.Sprintf("k%d", c.key()),
-		Value:  fmt.Sprintf("%d.%d", c.env.Self(), c.seq),
+		Key:    c.keyName(c.key()),
 	}
 	m := c.config.Mix
 	switch r := rng.IntN(m.total()); {
 	case r < m.Get:
-		cmd.Op, cmd.Value = kv.OpGet, ""
+		cmd.Op = kv.OpGet
 	case r < m.Get+m.Put:
-		cmd.Op = kv.OpPut
+		cmd.Op, cmd.Value = kv.OpPut, c.value("", "")
 	case r < m.Get+m.Put+m.Append:
-		cmd.Op, cmd.Value = kv.OpAppend, fmt.Sprintf("<%d.%d>", c.env.Self(), c.seq)
+		cmd.Op, cmd.Value = kv.OpAppend, c.value("<", ">")
 	default:
-		cmd.Op = kv.OpCAS
+		cmd.Op, cmd.Value = kv.OpCAS, c.value("", "")
 		cmd.Expected = c.lastRead[cmd.Key]
 	}
 	return cmd
+}
+
+// keyName is the name of key number i, "k<i>", made once per client.
+func (c *Client) keyName(i int) string {
+	for len(c.keyNames) <= i {
+		c.keyNames = append(c.keyNames, "k"+strconv.Itoa(len(c.keyNames)))
+	}
+	return c.keyNames[i]
+}
+
+// value is the value the current operation writes: "<client>.<seq>"
+// between prefix and suffix, unique to the operation.
+func (c *Client) value(prefix, suffix string) string {
+	buf := make([]byte, 0, 32)
+	buf = append(buf, prefix...)
+	buf = strconv.AppendInt(buf, int64(c.env.Self()), 10)
+	buf = append(buf, '.')
+	buf = strconv.AppendUint(buf, c.seq, 10)
+	buf = append(buf, suffix...)
+	return string(buf)
 }
 
 func (c *Client) key() int {

@@ -8,7 +8,9 @@
 //   - inputs: a periodic tick timer (nodes.Rearmable) calls RawNode.Tick; a
 //     delivered Message is unmarshalled and handed to RawNode.Step; a
 //     kv.Request is proposed (kv.AppendCommand) if this node leads, else
-//     answered with kv.ErrNotLeader and the leader hint of Status().Lead;
+//     answered with kv.ErrNotLeader and the leader hint of Status().Lead; an
+//     operator's nodes.TransferLeadership is RawNode.TransferLeader on the
+//     leader and ignored elsewhere;
 //   - after every input, each Ready is handled in order: its Entries and
 //     HardState are written to env.Storage() as checksummed records
 //     (nodes.SealRecord) and synced, the facts are reported (raftfacts.LogFact,
@@ -30,16 +32,17 @@
 // Determinism: raft/v3 (v3.7.0) draws each randomized election timeout with
 // crypto/rand.Int(crypto/rand.Reader, ...) from a package-level lockedRand;
 // nothing in its Config lets a caller supply the source. Every call into the
-// RawNode that may draw (NewRawNode, Tick, Step, Propose) is therefore made
-// by withRand, which, under a process-wide mutex, swaps crypto/rand.Reader
-// for a reader that produces bytes from this node's env.Rand() stream and
-// restores it afterwards. Limits: (1) it relies on crypto/rand.Int reading
-// the io.Reader it is passed (true in Go 1.26; Go 1.26 ignores custom
-// readers in other crypto functions, so a future Go or raft version could
-// break this: TestStreamReaderDrivesTheLibrary checks it); (2) while an etcd
-// node runs, any other goroutine of the process reading crypto/rand.Reader
-// gets the simulated stream (nothing in consim does); (3) etcd nodes of
-// concurrent Worlds serialize on the mutex for those calls.
+// RawNode that may draw (NewRawNode, Tick, Step, Propose, TransferLeader) is
+// therefore made by withRand, which, under a process-wide mutex, swaps
+// crypto/rand.Reader for a reader that produces bytes from this node's
+// env.Rand() stream and restores it afterwards. Limits: (1) it relies on
+// crypto/rand.Int reading the io.Reader it is passed (true in Go 1.26; Go
+// 1.26 ignores custom readers in other crypto functions, so a future Go or
+// raft version could break this: TestStreamReaderDrivesTheLibrary checks
+// it); (2) while an etcd node runs, any other goroutine of the process
+// reading crypto/rand.Reader gets the simulated stream (nothing in consim
+// does); (3) etcd nodes of concurrent Worlds serialize on the mutex for
+// those calls.
 //
 // It reports the facts the Raft checker reads from nodes/raftfacts
 // (HardStateFact, LogFact, Entry), shared with our own Raft, and imports no

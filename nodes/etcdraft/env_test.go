@@ -193,3 +193,8 @@ func (p *proc) Observe(f nodes.Fact) {
 		c.applied[p.id] = append(c.applied[p.id], f)
 	}
 }
+
+// deliver hands m to server `to` after the link latency, as if from `from`.
+func (c *cluster) deliver(from, to nodes.ID, m nodes.Message) {
+	c.push(&event{at: c.now + c.latency, to: to, inc: c.procs[to].inc, from: from, msg: m})
+}

@@ -137,6 +137,8 @@ func (n *Node) Receive(from nodes.ID, m nodes.Message) {
 		n.withRand(func() { _ = n.rn.Step(msg) }) // errors: a message for an unknown peer or a local type; ignore
 	case kv.Request:
 		n.handleRequest(from, m)
+	case nodes.TransferLeadership:
+		n.transferLeadership(m)
 	default:
 		return
 	}
@@ -170,6 +172,17 @@ func (n *Node) handleRequest(from nodes.ID, m kv.Request) {
 		return // dropped (e.g. a leadership transfer): the client retries
 	}
 	n.waits = append(n.waits, wait{to: from, client: m.Cmd.Client, seq: m.Cmd.Seq})
+}
+
+// transferLeadership hands leadership to m.To through the library (etcd's
+// MsgTransferLeader: the leader catches the transferee up and sends it
+// MsgTimeoutNow). As the nodes contract asks, a server that does not lead
+// ignores the request (etcd would forward it to the leader it knows).
+func (n *Node) transferLeadership(m nodes.TransferLeadership) {
+	if n.rn.BasicStatus().RaftState != raft.StateLeader {
+		return
+	}
+	n.withRand(func() { n.rn.TransferLeader(uint64(m.To)) })
 }
 
 // process handles every pending Ready: persist and sync, report, send,

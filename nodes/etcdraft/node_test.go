@@ -178,3 +178,39 @@ func TestEtcdSameSeedSameRun(t *testing.T) {
 		assert.Equal(t, a, b)
 	}
 }
+
+// TestEtcdTransfersLeadership: an operator's TransferLeadership moves
+// leadership to the named server when it reaches the leader, under load;
+// a follower ignores it.
+func TestEtcdTransfersLeadership(t *testing.T) {
+	c := newCluster(5, 6)
+	c.runFor(time.Second)
+	l := c.leader()
+	require.NotZero(t, l)
+	to := l%5 + 1 // another server
+	other := to%5 + 1
+	if other == l {
+		other = other%5 + 1
+	}
+
+	// A follower ignores the request.
+	c.deliver(to, to, nodes.TransferLeadership{To: other})
+	c.runFor(500 * time.Millisecond)
+	require.Equal(t, l, c.leader(), "a follower does not act on a transfer")
+
+	// The leader hands over, with a write in flight.
+	term := c.procs[l].node.rn.BasicStatus().GetTerm()
+	c.request(l, kv.Command{Client: c.client(), Seq: 1, Op: kv.OpPut, Key: "k", Value: "v"})
+	c.deliver(l, l, nodes.TransferLeadership{To: to})
+	c.runFor(500 * time.Millisecond)
+	require.Equal(t, to, c.leader(), "leadership moved to n%d", to)
+	assert.Equal(t, term+1, c.procs[to].node.rn.BasicStatus().GetTerm(), "one election, the transferee's")
+
+	// The new leader serves.
+	c.request(to, kv.Command{Client: c.client(), Seq: 2, Op: kv.OpGet, Key: "k"})
+	c.runFor(300 * time.Millisecond)
+	require.NotEmpty(t, c.replies)
+	last := c.replies[len(c.replies)-1]
+	assert.Equal(t, uint64(2), last.Seq)
+	assert.Empty(t, last.Err)
+}

@@ -129,6 +129,9 @@ func (h *Host) diskRng() *rand.Rand {
 func (h *Host) stop(p *Proc) {
 	p.up = false
 	p.node = nil
+	for _, t := range p.timers {
+		h.world.Cancel(t.ticket)
+	}
 	p.timers = p.timers[:0]
 	p.backlog = p.backlog[:0]
 	p.paused = false
@@ -268,7 +271,8 @@ func (h *Host) Handle(e *sim.Event) {
 			return
 		}
 	}
-	// Cancelled, or set by an incarnation that has crashed since.
+	// Cancelled, or set by an incarnation that has crashed since: both
+	// take the event out of the queue, so this is not reached.
 }
 
 func (h *Host) fire(p *Proc, t nodes.Timer) {
@@ -292,6 +296,9 @@ type input struct {
 type pendingTimer struct {
 	id    nodes.TimerID
 	timer nodes.Timer
+	// ticket is the World event that fires it: cancelling the timer takes
+	// the event out of the queue.
+	ticket sim.Ticket
 }
 
 // Proc is one process: the node's current incarnation and what outlives it
@@ -351,14 +358,15 @@ func (p *Proc) SetTimer(after time.Duration, t nodes.Timer) nodes.TimerID {
 	}
 	p.nextTimer++
 	id := p.nextTimer
-	p.timers = append(p.timers, pendingTimer{id: id, timer: t})
-	p.host.world.Schedule(after, sim.Event{Handler: p.host, Code: codeTimer, To: int(p.id), Ref: uint64(id)})
+	ticket := p.host.world.Schedule(after, sim.Event{Handler: p.host, Code: codeTimer, To: int(p.id), Ref: uint64(id)})
+	p.timers = append(p.timers, pendingTimer{id: id, timer: t, ticket: ticket})
 	return id
 }
 
 func (p *Proc) CancelTimer(id nodes.TimerID) {
 	for i, t := range p.timers {
 		if t.id == id {
+			p.host.world.Cancel(t.ticket)
 			p.timers = append(p.timers[:i], p.timers[i+1:]...)
 			return
 		}
@@ -366,6 +374,6 @@ func (p *Proc) CancelTimer(id nodes.TimerID) {
 }
 
 func (p *Proc) Observe(f nodes.Fact) {
-	p.host.world.Note(sim.KindFact, int(p.id), 0, sim.HashString(f.Kind()), f)
+	p.host.world.Note(sim.KindFact, int(p.id), 0, p.host.world.HashKind(f.Kind()), f)
 	p.host.observer.Observe(p.id, f)
 }

@@ -119,3 +119,22 @@ func TestNodePanicIsReportedNotFatal(t *testing.T) {
 	assert.Equal(t, "boom: bad", obs.panics[0])
 	assert.False(t, h.Proc(1).Up(), "a node that panicked is down")
 }
+
+// TestCancelledTimersLeaveTheQueue: cancelling a timer, or crashing its
+// node, takes its event out of the World's queue instead of leaving it to
+// fire as a no-op.
+func TestCancelledTimersLeaveTheQueue(t *testing.T) {
+	w, h, _, _, _ := setup(t)
+	h.Boot()
+	p := h.Proc(1)
+	before := w.Pending()
+	id := p.SetTimer(time.Second, nodes.Timer{Kind: 9})
+	p.SetTimer(2*time.Second, nodes.Timer{Kind: 9})
+	require.Equal(t, before+2, w.Pending())
+	p.CancelTimer(id)
+	assert.Equal(t, before+1, w.Pending())
+	p.CancelTimer(id) // twice: nothing more to take out
+	assert.Equal(t, before+1, w.Pending())
+	h.Crash(1)
+	assert.Less(t, w.Pending(), before, "the crashed node's timers are gone, its own included")
+}
