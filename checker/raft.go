@@ -28,15 +28,22 @@ import (
 // Facts from nodes that are not servers, and facts of other kinds, are
 // ignored.
 type Raft struct {
-	// servers holds the shadow state of each server, by id.
-	servers map[nodes.ID]*raftServer
+	// servers holds the shadow state of each server, in the order given
+	// to NewRaft; byID[id] is server id's (nil for an id that is not a
+	// server's), so that a fact finds its server without hashing.
+	servers []*raftServer
+	byID    []*raftServer
 	// leaders maps a term to the first server seen leading it (§5.2).
 	leaders map[uint64]leaderRecord
-	// entries maps (index, term) to the first log seen holding an entry
-	// there, by its prefix digest (§5.3, Log Matching). It is kept for the
-	// whole run: the leader of a term creates at most one entry per index,
-	// so (index, term) names one log prefix forever.
-	entries map[indexTerm]entryRecord
+	// entries[i-1] is the first log seen holding an entry at index i, by
+	// its prefix digest, with that entry's term (§5.3, Log Matching);
+	// otherTerms holds the first log seen for each further term at an
+	// index. Both are kept for the whole run: the leader of a term creates
+	// at most one entry per index, so (index, term) names one log prefix
+	// forever. Indexes are dense from 1, and most hold one term, so the
+	// slice spares a map's hashing and rehashing.
+	entries    []entryRecord
+	otherTerms map[indexTerm]entryRecord
 	// committed[i-1] is the entry known committed at index i: an entry at
 	// or below a server's reported commit index in that server's log.
 	// Each server's committed entries form a prefix of its log, so the
@@ -90,9 +97,49 @@ type leaderRecord struct {
 }
 
 type entryRecord struct {
-	prefix, digest uint64
-	node           nodes.ID
-	at             time.Duration
+	term, prefix, digest uint64
+	node                 nodes.ID
+	at                   time.Duration
+	// set says the record holds a log (entries has gaps while unset).
+	set bool
+}
+
+// firstEntry returns the first log seen with an entry at (index, term).
+func (r *Raft) firstEntry(index, term uint64) (entryRecord, bool) {
+	if index > uint64(len(r.entries)) || !r.entries[index-1].set {
+		return entryRecord{}, false
+	}
+	if e := r.entries[index-1]; e.term == term {
+		return e, true
+	}
+	e, ok := r.otherTerms[indexTerm{index: index, term: term}]
+	return e, ok
+}
+
+// recordEntry records e as the first log seen at (index, e.term), which has
+// none.
+func (r *Raft) recordEntry(index uint64, e entryRecord) {
+	e.set = true
+	if index <= uint64(len(r.entries)) && r.entries[index-1].set {
+		r.otherTerms[indexTerm{index: index, term: e.term}] = e
+		return
+	}
+	if index > uint64(len(r.entries)) {
+		r.entries = growTo(r.entries, int(index))
+	}
+	r.entries[index-1] = e
+}
+
+// growTo returns s extended to length n (> len(s)), doubling its capacity
+// when it must grow, so that a slice grown one element at a time is copied
+// O(1) times per element whatever its size (append grows large slices by
+// 1.25x only). The new elements are zero unless s was once longer (they
+// then hold what was cut off): callers that shrink s overwrite them.
+func growTo[E any](s []E, n int) []E {
+	if n > cap(s) {
+		s = slices.Grow(s, max(n, 2*cap(s))-len(s))
+	}
+	return s[:n]
 }
 
 type committedEntry struct {
@@ -113,19 +160,36 @@ var prefixSeed = sim.HashString("raft log")
 // NewRaft returns a Raft checker for the given servers.
 func NewRaft(servers []nodes.ID) *Raft {
 	r := &Raft{
-		servers: make(map[nodes.ID]*raftServer, len(servers)),
-		leaders: map[uint64]leaderRecord{},
-		entries: map[indexTerm]entryRecord{},
+		servers:    make([]*raftServer, 0, len(servers)),
+		leaders:    map[uint64]leaderRecord{},
+		otherTerms: map[indexTerm]entryRecord{},
 	}
 	for _, id := range servers {
-		r.servers[id] = &raftServer{id: id}
+		if r.server(id) != nil {
+			continue
+		}
+		s := &raftServer{id: id}
+		r.servers = append(r.servers, s)
+		if int(id) >= len(r.byID) {
+			r.byID = append(r.byID, make([]*raftServer, int(id)+1-len(r.byID))...)
+		}
+		r.byID[id] = s
 	}
 	return r
 }
 
+// server returns the shadow state of server id, or nil if id is not a
+// server.
+func (r *Raft) server(id nodes.ID) *raftServer {
+	if id < 0 || int(id) >= len(r.byID) {
+		return nil
+	}
+	return r.byID[id]
+}
+
 // Observe implements Online.
 func (r *Raft) Observe(at time.Duration, node nodes.ID, f nodes.Fact) []Violation {
-	s := r.servers[node]
+	s := r.server(node)
 	if s == nil {
 		return nil
 	}
@@ -153,7 +217,7 @@ func (r *Raft) Observe(at time.Duration, node nodes.ID, f nodes.Fact) []Violatio
 // Crashed implements Online: the server is no longer leader; its durable
 // term, vote, commit index and log stay as last reported.
 func (r *Raft) Crashed(at time.Duration, node nodes.ID) {
-	if s := r.servers[node]; s != nil {
+	if s := r.server(node); s != nil {
 		s.leader = false
 	}
 }
@@ -322,9 +386,9 @@ func (r *Raft) recordCommitted(at time.Duration, s *raftServer) *Violation {
 // Without it, a crash of the holders could lose a committed entry.
 func (r *Raft) checkDurable(at time.Duration, s *raftServer, index int, e shadowEntry) *Violation {
 	var holders []nodes.ID
-	for id, other := range r.servers {
+	for _, other := range r.servers {
 		if len(other.log) >= index && other.log[index-1].term == e.term && other.log[index-1].digest == e.digest {
-			holders = append(holders, id)
+			holders = append(holders, other.id)
 		}
 	}
 	if majority := len(r.servers)/2 + 1; len(holders) < majority {
@@ -397,7 +461,8 @@ func (r *Raft) logChanged(at time.Duration, s *raftServer, f raft.LogFact) []Vio
 		}
 		digest := e.Cmd.Digest()
 		prefix = sim.MixDigest(sim.MixDigest(prefix, e.Term), digest)
-		s.log = append(s.log, shadowEntry{term: e.Term, digest: digest, prefix: prefix})
+		s.log = growTo(s.log, len(s.log)+1)
+		s.log[len(s.log)-1] = shadowEntry{term: e.Term, digest: digest, prefix: prefix}
 		if v := r.checkMatching(at, s, uint64(len(s.log)), e.Term, digest, prefix); v != nil && mismatch == nil {
 			mismatch = v
 		}
@@ -418,10 +483,9 @@ func (r *Raft) logChanged(at time.Duration, s *raftServer, f raft.LogFact) []Vio
 // recorded by its prefix digest; any later log with an entry there must have
 // the same prefix digest.
 func (r *Raft) checkMatching(at time.Duration, s *raftServer, index, term, digest, prefix uint64) *Violation {
-	key := indexTerm{index: index, term: term}
-	first, ok := r.entries[key]
+	first, ok := r.firstEntry(index, term)
 	if !ok {
-		r.entries[key] = entryRecord{prefix: prefix, digest: digest, node: s.id, at: at}
+		r.recordEntry(index, entryRecord{term: term, prefix: prefix, digest: digest, node: s.id, at: at})
 		return nil
 	}
 	if first.prefix == prefix {

@@ -2,9 +2,26 @@ package scenarios
 
 import (
 	"fmt"
+	"os"
+	"runtime/debug"
 	"testing"
 	"time"
 )
+
+// simrunGCPercent is the garbage collector's setting that cmd/simrun runs
+// with (its gcPercent): the benchmarks measure runs as simrun makes them.
+const simrunGCPercent = 400
+
+// tuneGC sets the collector as simrun does, GOGC=simrunGCPercent unless
+// $GOGC is set (GOGC=100 measures with Go's default), and returns a
+// function that restores the previous setting.
+func tuneGC() (restore func()) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		return func() {}
+	}
+	previous := debug.SetGCPercent(simrunGCPercent)
+	return func() { debug.SetGCPercent(previous) }
+}
 
 // benchmarkScenario runs the steady scenario stretched to 10 simulated
 // seconds, one seed per iteration, and reports the domain figures.
@@ -17,10 +34,11 @@ func benchmarkScenario(b *testing.B, protocol, name string) {
 	benchmarkRuns(b, s, protocol)
 }
 
-// benchmarkRuns runs s one seed per iteration and reports events/s,
-// simulated seconds per wall second, seeds/s, events per seed and
-// allocations per event.
+// benchmarkRuns runs s one seed per iteration, with the collector set as
+// simrun sets it (tuneGC), and reports events/s, simulated seconds per wall
+// second, seeds/s, events per seed and allocations per event.
 func benchmarkRuns(b *testing.B, s Scenario, protocol string) {
+	defer tuneGC()()
 	var events uint64
 	var simulated time.Duration
 	var ops int

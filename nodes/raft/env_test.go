@@ -78,7 +78,7 @@ func (e *fakeEnv) Rand() *rand.Rand       { return e.rng }
 func (e *fakeEnv) Storage() nodes.Storage { return e.disk }
 
 func (e *fakeEnv) Send(to nodes.ID, m nodes.Message) {
-	s := sentMsg{from: e.self, to: to, msg: m, unsynced: e.disk.Unsynced()}
+	s := sentMsg{from: e.self, to: to, msg: byValue(m), unsynced: e.disk.Unsynced()}
 	if s.unsynced != 0 {
 		e.t.Errorf("%v sent %v with %d unsynced records", e.self, m, s.unsynced)
 	}
@@ -157,6 +157,18 @@ func factsOf[T nodes.Fact](facts []nodes.Fact) []T {
 		}
 	}
 	return out
+}
+
+// byValue returns a message the node sent by pointer (see outbox) as the
+// value it points to, so that tests compare and build messages as values.
+func byValue(m nodes.Message) nodes.Message {
+	switch m := m.(type) {
+	case *AppendEntries:
+		return *m
+	case *AppendEntriesReply:
+		return *m
+	}
+	return m
 }
 
 // msgsOf returns the sent messages of type T, in order.

@@ -3,6 +3,8 @@ package raft
 import (
 	"fmt"
 	"strings"
+
+	"github.com/consim/consim/nodes"
 )
 
 // The four Raft RPCs of Figure 2, as one-way messages. Every message carries
@@ -173,9 +175,9 @@ func messageTerm(m any) (uint64, bool) {
 		return m.Term, true
 	case RequestVoteReply:
 		return m.Term, true
-	case AppendEntries:
+	case *AppendEntries:
 		return m.Term, true
-	case AppendEntriesReply:
+	case *AppendEntriesReply:
 		return m.Term, true
 	case TimeoutNow:
 		return m.Term, true
@@ -222,4 +224,61 @@ func (m InstallSnapshot) String() string {
 
 func (m InstallSnapshotReply) String() string {
 	return fmt.Sprintf("snapshot-reply t%d index=%d", m.Term, m.Index)
+}
+
+// outbox holds the AppendEntries and AppendEntriesReply messages a node
+// sends, the bulk of Raft's traffic, so that sending one allocates nothing:
+// converting a struct to nodes.Message copies it to a fresh heap object,
+// whereas a pointer converts for free. These two messages therefore travel
+// as *AppendEntries and *AppendEntriesReply, pointing into chunks of
+// outboxChunk messages that the outbox allocates one at a time.
+//
+// Invariant: a slot is written once, before its message is sent, and never
+// again (a chunk is only appended to, and a full one is replaced by a new
+// one), so a message stays immutable however long the network holds it and
+// however often it is delivered. The garbage collector frees a chunk once
+// no message in it is referenced.
+type outbox struct {
+	appends []AppendEntries
+	replies []AppendEntriesReply
+}
+
+// outboxChunk is how many messages of one type an outbox chunk holds.
+const outboxChunk = 32
+
+// appendEntries returns m, copied into the outbox, for sending.
+func (o *outbox) appendEntries(m AppendEntries) *AppendEntries {
+	var slot *AppendEntries
+	o.appends, slot = nextSlot(o.appends, m)
+	return slot
+}
+
+// appendEntriesReply returns m, copied into the outbox, for sending.
+func (o *outbox) appendEntriesReply(m AppendEntriesReply) *AppendEntriesReply {
+	var slot *AppendEntriesReply
+	o.replies, slot = nextSlot(o.replies, m)
+	return slot
+}
+
+// nextSlot copies v into the next free slot of chunk, starting a new chunk
+// when it is full, and returns the chunk and the slot.
+func nextSlot[T any](chunk []T, v T) ([]T, *T) {
+	if len(chunk) == cap(chunk) {
+		chunk = make([]T, 0, outboxChunk)
+	}
+	chunk = append(chunk, v)
+	return chunk, &chunk[len(chunk)-1]
+}
+
+// byPointer returns an AppendEntries or AppendEntriesReply sent as a value
+// (tests do) as a pointer, the form the step functions handle; any other
+// message is returned as it is.
+func byPointer(m nodes.Message) nodes.Message {
+	switch m := m.(type) {
+	case AppendEntries:
+		return &m
+	case AppendEntriesReply:
+		return &m
+	}
+	return m
 }

@@ -200,6 +200,7 @@ func (n *Node) step(from nodes.ID, m nodes.Message) {
 		n.handleRequest(from, req)
 		return
 	}
+	m = byPointer(m)
 	term, ok := messageTerm(m)
 	if !ok || n.slotOf(from) < 0 {
 		return
@@ -210,7 +211,7 @@ func (n *Node) step(from nodes.ID, m nodes.Message) {
 	case term > n.term && !isPreVote(m):
 		var leader nodes.ID
 		switch m.(type) {
-		case AppendEntries, InstallSnapshot:
+		case *AppendEntries, InstallSnapshot:
 			leader = from
 		}
 		n.becomeFollower(term, leader)
@@ -240,7 +241,7 @@ func (n *Node) step(from nodes.ID, m nodes.Message) {
 	case nodes.RoleFollower:
 		n.stepFollower(from, m)
 	case RolePreCandidate:
-		if _, ok := m.(AppendEntries); ok {
+		if _, ok := m.(*AppendEntries); ok {
 			n.becomeFollower(n.term, from) // this term has a leader (§5.2)
 		}
 		n.stepFollower(from, m)

@@ -46,17 +46,20 @@ func (n *Node) payOwedSync() {
 // record applies after it; the log record before the hard state, so that a
 // durable commit index never exceeds the durable log), syncs, and only then
 // reports them to the checkers as SnapshotFact, LogFact and HardStateFact.
+// Each record is encoded in place in the buffer the storage lends
+// (Storage.Buffer), so that none is allocated on its own.
 func (n *Node) sync() {
 	st := n.env.Storage()
 	snapDirty, logDirty, hardDirty, from := n.snapDirty, n.logDirty, n.hardDirty, n.logDirtyFrom
 	if snapDirty {
-		st.Append(encodeSnapshot(n.snap))
+		st.Append(appendSnapshot(st.Buffer(snapshotRecordSize(n.snap)), n.snap))
 	}
 	if logDirty {
-		st.Append(encodeLog(from, n.log.from(from)))
+		entries := n.log.from(from)
+		st.Append(appendLog(st.Buffer(logRecordSize(entries)), from, entries))
 	}
 	if hardDirty {
-		st.Append(encodeHardState(n.hardState()))
+		st.Append(appendHardState(st.Buffer(hardStateRecordSize), n.hardState()))
 	}
 	st.Sync()
 	n.snapDirty, n.logDirty, n.hardDirty = false, false, false

@@ -60,8 +60,14 @@ type hardState struct {
 	commit uint64
 }
 
+// encodeHardState returns hs as a new record.
 func encodeHardState(hs hardState) []byte {
-	buf := make([]byte, 0, 1+3*binary.MaxVarintLen64+crcSize)
+	return appendHardState(make([]byte, 0, hardStateRecordSize), hs)
+}
+
+// appendHardState appends hs as a record to buf (a Storage.Buffer, or any
+// slice: Storage.Append copies what it did not lend).
+func appendHardState(buf []byte, hs hardState) []byte {
 	buf = append(buf, recordHardState)
 	buf = kv.AppendUvarint(buf, hs.term)
 	buf = kv.AppendUvarint(buf, uint64(hs.vote))
@@ -69,8 +75,27 @@ func encodeHardState(hs hardState) []byte {
 	return seal(buf)
 }
 
+// hardStateRecordSize bounds the size of a hard state record.
+const hardStateRecordSize = 1 + 3*binary.MaxVarintLen64 + crcSize
+
+// logRecordSize bounds the size of the log record (after, entries).
+func logRecordSize(entries []Entry) int {
+	size := 1 + 2*binary.MaxVarintLen64 + crcSize
+	for _, e := range entries {
+		// term, op, client, seq, and three strings with their lengths
+		size += 1 + 6*binary.MaxVarintLen64 + len(e.Cmd.Key) + len(e.Cmd.Value) + len(e.Cmd.Expected)
+	}
+	return size
+}
+
+// encodeLog returns a log record (after, entries) as a new record.
 func encodeLog(after uint64, entries []Entry) []byte {
-	buf := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(entries)*24+crcSize)
+	return appendLog(make([]byte, 0, logRecordSize(entries)), after, entries)
+}
+
+// appendLog appends the log record (after, entries) to buf (a
+// Storage.Buffer, or any slice: Storage.Append copies what it did not lend).
+func appendLog(buf []byte, after uint64, entries []Entry) []byte {
 	buf = append(buf, recordLog)
 	buf = kv.AppendUvarint(buf, after)
 	buf = kv.AppendUvarint(buf, uint64(len(entries)))
@@ -89,8 +114,19 @@ type snapshot struct {
 	data        []byte
 }
 
+// encodeSnapshot returns snap as a new record.
 func encodeSnapshot(snap snapshot) []byte {
-	buf := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(snap.data)+crcSize)
+	return appendSnapshot(make([]byte, 0, snapshotRecordSize(snap)), snap)
+}
+
+// snapshotRecordSize bounds the size of snap's record.
+func snapshotRecordSize(snap snapshot) int {
+	return 1 + 3*binary.MaxVarintLen64 + len(snap.data) + crcSize
+}
+
+// appendSnapshot appends snap as a record to buf (a Storage.Buffer, or any
+// slice: Storage.Append copies what it did not lend).
+func appendSnapshot(buf []byte, snap snapshot) []byte {
 	buf = append(buf, recordSnapshot)
 	buf = kv.AppendUvarint(buf, snap.index)
 	buf = kv.AppendUvarint(buf, snap.term)

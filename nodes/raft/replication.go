@@ -23,6 +23,10 @@ type progress struct {
 	// are appended and advances next without waiting for the reply. While
 	// probing, it sends one AppendEntries at next per reply or heartbeat.
 	replicating bool
+	// outbox boxes the AppendEntries and replies this server sends to
+	// the server, in any role; it is emptied with the rest of progress
+	// when the server becomes leader, which only costs a new chunk.
+	outbox outbox
 }
 
 // appendLocal appends cmd to the leader's log in its term and returns its
@@ -49,7 +53,7 @@ func (n *Node) sendAppend(i int) {
 	if hi > prev {
 		m.Entries = n.log.slice(prev+1, hi+1)
 	}
-	n.send(n.servers[i], m)
+	n.send(n.servers[i], pr.outbox.appendEntries(m))
 	if pr.replicating {
 		pr.next = hi + 1
 	}
@@ -229,7 +233,7 @@ func (n *Node) handleAppend(from nodes.ID, m AppendEntries) {
 		n.followCommit(m.LeaderCommit, n.log.lastIndex())
 	}
 	n.persistBeforeReply()
-	n.send(from, reply)
+	n.send(from, n.progress[n.slotOf(from)].outbox.appendEntriesReply(reply))
 	if !n.syncOwed {
 		n.applyCommitted()
 		n.maybeSnapshot()

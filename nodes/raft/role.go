@@ -113,9 +113,9 @@ func (n *Node) stepFollower(from nodes.ID, m nodes.Message) {
 	switch m := m.(type) {
 	case RequestVote:
 		n.handleVote(from, m)
-	case AppendEntries:
+	case *AppendEntries:
 		n.leader = from
-		n.handleAppend(from, m)
+		n.handleAppend(from, *m)
 	case TimeoutNow:
 		n.handleTimeoutNow()
 	}
@@ -127,10 +127,10 @@ func (n *Node) stepCandidate(from nodes.ID, m nodes.Message) {
 		n.handleVote(from, m)
 	case RequestVoteReply:
 		n.tallyVote(from, m)
-	case AppendEntries:
+	case *AppendEntries:
 		// Another server won this term's election (§5.2).
 		n.becomeFollower(m.Term, from)
-		n.handleAppend(from, m)
+		n.handleAppend(from, *m)
 	}
 }
 
@@ -138,8 +138,8 @@ func (n *Node) stepLeader(from nodes.ID, m nodes.Message) {
 	switch m := m.(type) {
 	case RequestVote:
 		n.handleVote(from, m)
-	case AppendEntriesReply:
-		n.handleAppendReply(from, m)
+	case *AppendEntriesReply:
+		n.handleAppendReply(from, *m)
 	}
 	// An AppendEntries of this term from another server would mean two
 	// leaders in one term; election safety is the checker's to judge, so
@@ -152,7 +152,8 @@ func (n *Node) rejectStale(from nodes.ID, m nodes.Message) {
 	switch m := m.(type) {
 	case RequestVote:
 		n.send(from, RequestVoteReply{Term: n.term, PreVote: m.PreVote})
-	case AppendEntries:
-		n.send(from, AppendEntriesReply{Term: n.term, Index: m.PrevLogIndex, LastIndex: n.log.lastIndex()})
+	case *AppendEntries:
+		reply := AppendEntriesReply{Term: n.term, Index: m.PrevLogIndex, LastIndex: n.log.lastIndex()}
+		n.send(from, n.progress[n.slotOf(from)].outbox.appendEntriesReply(reply))
 	}
 }
