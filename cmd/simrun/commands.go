@@ -56,7 +56,7 @@ func parseFlags(fs *flag.FlagSet, args []string, out io.Writer) error {
 func runCommand(inv invocation, args []string) (int, error) {
 	stdout := inv.stdout
 	fs := newFlagSet("run", inv.stderr)
-	protocol := fs.String("protocol", "raft", "protocol: "+strings.Join(scenarios.ProtocolNames(), ", ")+", with features after plus signs (raft+prevote; see simrun list)")
+	protocol := protocolFlag(fs)
 	scenarioName := fs.String("scenario", "steady", "named scenario (see simrun list)")
 	scenarioFile := fs.String("scenario-file", "", "scenario file (YAML; see simrun show), instead of --scenario")
 	seedText := fs.String("seed", "1", "seed (a non-negative integer)")
@@ -72,11 +72,8 @@ func runCommand(inv invocation, args []string) (int, error) {
 	if err != nil {
 		return exitUsage, usagef("run: --seed %q is not a non-negative integer", *seedText)
 	}
-	if _, err := scenarios.LookupProtocol(*protocol); err != nil {
-		return exitUsage, usagef("run: --protocol: %v", err)
-	}
-	if err := checkBug(*bug, []string{*protocol}); err != nil {
-		return exitUsage, usagef("run: --bug: %v", err)
+	if err := checkProtocolAndBug("run", *protocol, *bug); err != nil {
+		return exitUsage, err
 	}
 	s, err := pickScenario(fs, *scenarioName, *scenarioFile)
 	if err != nil {
@@ -298,6 +295,24 @@ func defaultSweep(inv invocation) (int, error) {
 	fmt.Fprintf(inv.stdout, "consim default sweep: every scenario, protocols %s, seeds 1:20 (see simrun -h)\n",
 		strings.Join(plan.protocols, ","))
 	return plan.execute(inv, false)
+}
+
+// protocolFlag defines --protocol, one protocol, for run and shrink.
+func protocolFlag(fs *flag.FlagSet) *string {
+	return fs.String("protocol", "raft", "protocol: "+strings.Join(scenarios.ProtocolNames(), ", ")+
+		", with features after plus signs (raft+prevote; see simrun list)")
+}
+
+// checkProtocolAndBug checks --protocol and --bug of command cmd: a known
+// protocol, and a catalog bug (if any) that runs on it.
+func checkProtocolAndBug(cmd, protocol, bug string) error {
+	if _, err := scenarios.LookupProtocol(protocol); err != nil {
+		return usagef("%s: --protocol: %v", cmd, err)
+	}
+	if err := checkBug(bug, []string{protocol}); err != nil {
+		return usagef("%s: --bug: %v", cmd, err)
+	}
+	return nil
 }
 
 // checkBug checks that bug (if any) is a catalog entry that breaks every

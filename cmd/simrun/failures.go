@@ -73,7 +73,7 @@ func forEach(n, workers int, do func(i int)) {
 func shrinkCommand(inv invocation, args []string) (int, error) {
 	stdout := inv.stdout
 	fs := newFlagSet("shrink", inv.stderr)
-	protocol := fs.String("protocol", "raft", "protocol: "+strings.Join(scenarios.ProtocolNames(), ", ")+", with features after plus signs (raft+prevote; see simrun list)")
+	protocol := protocolFlag(fs)
 	bug := fs.String("bug", "", "switch on a catalog bug (see simrun bugs --list)")
 	scenarioName := fs.String("scenario", "", "named scenario (see simrun list)")
 	scenarioFile := fs.String("scenario-file", "", "scenario file (YAML; see simrun show), instead of --scenario")
@@ -96,11 +96,8 @@ func shrinkCommand(inv invocation, args []string) (int, error) {
 	if *maxRuns < 1 {
 		return exitUsage, usagef("shrink: --max-runs: %d, need at least 1", *maxRuns)
 	}
-	if _, err := scenarios.LookupProtocol(*protocol); err != nil {
-		return exitUsage, usagef("shrink: --protocol: %v", err)
-	}
-	if err := checkBug(*bug, []string{*protocol}); err != nil {
-		return exitUsage, usagef("shrink: --bug: %v", err)
+	if err := checkProtocolAndBug("shrink", *protocol, *bug); err != nil {
+		return exitUsage, err
 	}
 	s, err := pickScenario(fs, *scenarioName, *scenarioFile)
 	if err != nil {

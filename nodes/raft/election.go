@@ -130,10 +130,13 @@ func (n *Node) tallyVote(from nodes.ID, m RequestVoteReply) {
 }
 
 // votes counts the votes granted in this election.
-func (n *Node) votes() int {
+func (n *Node) votes() int { return countTrue(n.granted) }
+
+// countTrue counts the servers whose flag is set.
+func countTrue(flags []bool) int {
 	count := 0
-	for _, g := range n.granted {
-		if g {
+	for _, f := range flags {
+		if f {
 			count++
 		}
 	}

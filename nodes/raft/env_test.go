@@ -217,18 +217,30 @@ func startNode(env *fakeEnv, cfg Config) *Node {
 }
 
 // electLeader makes node n (on env) win an election by timing out and
-// receiving votes from a majority; it returns the messages it sent as leader.
+// receiving votes from a majority, granted the pre-votes first under
+// Config.PreVote; it returns the messages it sent as leader.
 func electLeader(t testing.TB, n *Node, env *fakeEnv) []sentMsg {
 	env.fire(n, timerElection)
+	if n.cfg.PreVote {
+		require.Equal(t, RolePreCandidate, n.role)
+		env.takeSent()
+		grantVotes(n, env, RolePreCandidate, RequestVoteReply{Term: n.term + 1, Granted: true, PreVote: true})
+		require.Equal(t, nodes.RoleCandidate, n.role)
+	}
 	require.Contains(t, []nodes.Role{nodes.RoleCandidate, nodes.RoleLeader}, n.role)
 	env.takeSent()
-	for _, id := range env.servers {
-		if id != env.self && n.role == nodes.RoleCandidate {
-			n.Receive(id, RequestVoteReply{Term: n.term, Granted: true})
-		}
-	}
+	grantVotes(n, env, nodes.RoleCandidate, RequestVoteReply{Term: n.term, Granted: true})
 	require.Equal(t, nodes.RoleLeader, n.role)
 	return env.takeSent()
+}
+
+// grantVotes delivers reply from every other server while n stays in role.
+func grantVotes(n *Node, env *fakeEnv, role nodes.Role, reply RequestVoteReply) {
+	for _, id := range env.servers {
+		if id != env.self && n.role == role {
+			n.Receive(id, reply)
+		}
+	}
 }
 
 // durable replays what the disk holds now.

@@ -35,31 +35,6 @@ func readIndex(c *Config)   { c.ReadIndex = true }
 // leaseReads switches on LeaseReads and the features it needs.
 func leaseReads(c *Config) { c.ReadIndex, c.CheckQuorum, c.LeaseReads = true, true, true }
 
-// elect makes n (on env) win an election as electLeader does, granting it
-// the pre-votes first under Config.PreVote; it returns what n sent as leader.
-func elect(t testing.TB, n *Node, env *fakeEnv) []sentMsg {
-	if !n.cfg.PreVote {
-		return electLeader(t, n, env)
-	}
-	env.fire(n, timerElection)
-	require.Equal(t, RolePreCandidate, n.role)
-	env.takeSent()
-	for _, id := range env.servers {
-		if id != env.self && n.role == RolePreCandidate {
-			n.Receive(id, RequestVoteReply{Term: n.term + 1, Granted: true, PreVote: true})
-		}
-	}
-	require.Equal(t, nodes.RoleCandidate, n.role)
-	env.takeSent()
-	for _, id := range env.servers {
-		if id != env.self && n.role == nodes.RoleCandidate {
-			n.Receive(id, RequestVoteReply{Term: n.term, Granted: true})
-		}
-	}
-	require.Equal(t, nodes.RoleLeader, n.role)
-	return env.takeSent()
-}
-
 // ack delivers to n the replies that the servers in from, their logs
 // matching n's, send to the AppendEntries in sent: success at the message's
 // last index, echoing its round.
@@ -273,7 +248,7 @@ func TestPreVoteVoter(t *testing.T) {
 func TestPreVoteLeaderKeepsItsTerm(t *testing.T) {
 	env := newEnv(t, 1, 3)
 	n := startNode(env, configWith(preVote))
-	elect(t, n, env)
+	electLeader(t, n, env)
 	require.Equal(t, uint64(1), n.term)
 
 	n.Receive(2, RequestVoteReply{Term: 5, Granted: true, PreVote: true}) // late, of an old pre-vote

@@ -43,13 +43,7 @@ func (n *Node) resetActive() {
 // that no majority answered during the last ElectionTimeoutMin steps down,
 // so that clients look for the leader elsewhere.
 func (n *Node) checkActiveQuorum() {
-	count := 0
-	for _, a := range n.active {
-		if a {
-			count++
-		}
-	}
-	if count < n.quorum() {
+	if countTrue(n.active) < n.quorum() {
 		n.becomeFollower(n.term, 0)
 		return
 	}
@@ -67,8 +61,7 @@ func (n *Node) handleTransfer(to nodes.ID) {
 	n.transferee = to
 	n.timeoutNowSent = false
 	n.arm(&n.transfer, timerTransfer, n.cfg.ElectionTimeoutMin)
-	i := n.slotOf(to)
-	if n.progress[i].match < n.log.lastIndex() {
+	if i := n.slotOf(to); n.progress[i].match < n.log.lastIndex() {
 		n.sendAppend(i)
 	}
 	n.maybeSendTimeoutNow()

@@ -2,7 +2,6 @@ package raft
 
 import (
 	"slices"
-	"time"
 
 	"github.com/consim/consim/nodes"
 	"github.com/consim/consim/nodes/kv"
@@ -62,9 +61,7 @@ type pendingRead struct {
 func (r *readState) lead(selfSlot int) {
 	r.pending = r.pending[:0]
 	r.confirmed, r.expired = r.round, r.round
-	for i := range r.acks {
-		r.acks[i] = 0
-	}
+	clear(r.acks)
 	r.acks[selfSlot] = r.round
 	r.revoked = false
 }
@@ -116,12 +113,9 @@ func (n *Node) beginRound() {
 	r.round++
 	r.acks[n.selfSlot] = r.round
 	if n.cfg.LeaseReads {
-		n.env.SetTimer(n.leaseDuration(), nodes.Timer{Kind: timerLease, Arg: r.round})
+		n.env.SetTimer(n.cfg.leaseDuration(), nodes.Timer{Kind: timerLease, Arg: r.round})
 	}
 }
-
-// leaseDuration is the configured lease length.
-func (n *Node) leaseDuration() time.Duration { return n.cfg.leaseDuration() }
 
 // startRound begins a round and sends it to every follower at once.
 func (n *Node) startRound() {
@@ -149,8 +143,7 @@ func (n *Node) ackRound(i int, round uint64) {
 func (n *Node) maybeConfirm() {
 	r := &n.reads
 	copy(n.scratch, r.acks)
-	slices.Sort(n.scratch)
-	q := n.scratch[len(n.scratch)-n.quorum()]
+	q := n.quorumValue(n.quorum())
 	if q <= r.confirmed {
 		return
 	}

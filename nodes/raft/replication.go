@@ -189,8 +189,14 @@ func (n *Node) quorumMatch() uint64 {
 	for i := range n.progress {
 		n.scratch[i] = n.progress[i].match
 	}
+	return n.quorumValue(n.commitQuorum())
+}
+
+// quorumValue is the highest value that at least q of the servers' values
+// in scratch reach (scratch[i] is servers[i]'s); it reorders scratch.
+func (n *Node) quorumValue(q int) uint64 {
 	slices.Sort(n.scratch)
-	return n.scratch[len(n.scratch)-n.commitQuorum()]
+	return n.scratch[len(n.scratch)-q]
 }
 
 // commitQuorum is how many servers must hold an entry to commit it: a
