@@ -53,6 +53,11 @@ const (
 	// ClassStuck is a run in which nothing at all happened for a long
 	// simulated stretch; the runner creates these.
 	ClassStuck Class = "stuck"
+	// ClassEffect is a protocol or one of its features that did not do what
+	// it claims, though no safety invariant broke and clients were served:
+	// a leader change in a quiet fault-free cluster, a leadership transfer
+	// that never hands over, a CheckQuorum leader that never steps down.
+	ClassEffect Class = "effect"
 )
 
 // Violation is one broken invariant, with enough to reproduce and explain it.

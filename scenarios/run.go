@@ -262,7 +262,7 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 
 // verdict names the most serious class among the violations.
 func verdict(violations []checker.Violation) string {
-	order := []checker.Class{checker.ClassCrash, checker.ClassSafety, checker.ClassStuck, checker.ClassLinearizability, checker.ClassUnknown, checker.ClassLiveness}
+	order := []checker.Class{checker.ClassCrash, checker.ClassSafety, checker.ClassStuck, checker.ClassLinearizability, checker.ClassUnknown, checker.ClassLiveness, checker.ClassEffect}
 	for _, class := range order {
 		for _, v := range violations {
 			if v.Class == class {
