@@ -37,7 +37,7 @@ const usage = `usage:
   simrun                 a short default sweep of every scenario and protocol
   simrun run     [--protocol P] [--bug NAME] [--scenario NAME | --scenario-file F.yaml] [--seed N] [--json] [--trace FILE]
                  [--artifacts DIR] [--check-determinism]
-  simrun sweep   [--protocol P[,P...]] [--bug NAME] [--scenario NAME|all | --scenario-file F.yaml] [--seeds A:B] [--shard I/N]
+  simrun sweep   [--protocol P[,P...]] [--bug NAME] [--scenario NAME[,NAME...]|all | --scenario-file F.yaml] [--seeds A:B] [--shard I/N]
                  [--workers K] [--json] [--artifacts DIR] [--max-artifacts K] [--shrink] [--check-determinism] [--junit FILE]
   simrun shrink  [--protocol P] [--bug NAME] (--scenario NAME | --scenario-file F.yaml) --seed N [--out FILE] [--max-runs K]
                  shrink a failing run to a small scenario file with a regression block
