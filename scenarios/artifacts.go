@@ -240,11 +240,7 @@ func namedMatches(s Scenario) bool {
 // reproduceFileCommand is the simrun command line that replays res from
 // the scenario file path.
 func reproduceFileCommand(res Result, path string) string {
-	bug := ""
-	if res.Bug != "" {
-		bug = " --bug " + res.Bug
-	}
-	return fmt.Sprintf("simrun run --protocol %s%s --scenario-file %s --seed %d", res.Protocol, bug, shellWord(path), res.Seed)
+	return runCommandLine(res.Protocol, res.Bug, "--scenario-file "+shellWord(path), res.Seed)
 }
 
 // plainShellWord matches what a POSIX shell reads as one word unquoted.

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/consim/consim/checker"
+	"github.com/consim/consim/internal/browsertest"
 	"github.com/consim/consim/nodes/client"
 	"github.com/consim/consim/nodes/kv"
 	"github.com/consim/consim/scenarios/explain"
@@ -359,19 +360,9 @@ func operationLabel(op client.Op) (call, value string) {
 // browser is a headless Chromium.
 type browser struct{ path string }
 
-// findBrowser finds Chromium, or skips the test (fails it under CI).
-func findBrowser(t *testing.T) browser {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return browser{path}
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("no chromium, chromium-browser or google-chrome on PATH, and CI is set: CI must install one (.ci/run does)")
-	}
-	t.Skip("no chromium, chromium-browser or google-chrome on PATH: install Chromium to check the pages in a browser")
-	return browser{}
-}
+// findBrowser finds Chromium, or skips the test (fails it under CI); the
+// package's TestMain says so at the end of the run.
+func findBrowser(t *testing.T) browser { return browser{browsertest.Find(t)} }
 
 // run runs the browser headless on the page at path with extra flags and
 // returns its standard output.

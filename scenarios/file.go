@@ -103,6 +103,7 @@ func ParseScenario(path string, data []byte) (Scenario, error) {
 	}
 	d.checkTargets(s.Faults)
 	d.checkLinks(s)
+	d.checkMix(s)
 	if !s.Swarm {
 		d.checkHeals(s.Faults)
 	}
@@ -174,6 +175,11 @@ type field struct {
 	// omit leaves the field out of a marshalled file (a fault's unused
 	// fields, which are zero).
 	omit bool
+	// kind names the value for the field reference (FieldReference).
+	kind string
+	// fields, for a mapping or a list of mappings, returns the fields of
+	// a zero one (for the field reference); nil for other values.
+	fields func() []field
 }
 
 // scenarioFields are the top-level fields of a file, in file order; the
@@ -206,6 +212,8 @@ func regressionField(dst **Regression) field {
 			*dst = r
 		},
 		encode: func() *yaml.Node { return encodeMapping(regressionFields(*dst), 0) },
+		kind:   kindMapping,
+		fields: func() []field { return regressionFields(&Regression{}) },
 	}
 	return omitZero(f, *dst == nil)
 }
@@ -243,6 +251,7 @@ func seedsField(name string, dst *[]uint64) field {
 			}
 			return seq
 		},
+		kind: "a list of seeds",
 	}
 }
 
@@ -337,6 +346,7 @@ func textField[T ~string](name string, dst *T) field {
 			}
 		},
 		encode: func() *yaml.Node { return scalarNode("!!str", string(*dst)) },
+		kind:   "a string",
 	}
 }
 
@@ -346,6 +356,7 @@ func intField[T ~int](name string, dst *T) field {
 		name:   name,
 		decode: func(d *decoder, n *yaml.Node, path string) { decodeInt(d, n, path, dst) },
 		encode: func() *yaml.Node { return scalarNode("!!int", strconv.Itoa(int(*dst))) },
+		kind:   "an integer",
 	}
 }
 
@@ -365,6 +376,7 @@ func floatField(name string, dst *float64) field {
 			*dst = v
 		},
 		encode: func() *yaml.Node { return floatNode(*dst) },
+		kind:   "a number",
 	}
 }
 
@@ -384,6 +396,7 @@ func durationField(name string, dst *time.Duration) field {
 			*dst = v
 		},
 		encode: func() *yaml.Node { return scalarNode("!!str", dst.String()) },
+		kind:   "a duration",
 	}
 }
 
@@ -398,6 +411,7 @@ func boolField(name string, dst *bool) field {
 			}
 		},
 		encode: func() *yaml.Node { return scalarNode("!!bool", strconv.FormatBool(*dst)) },
+		kind:   "true or false",
 	}
 }
 
@@ -409,6 +423,7 @@ func idsField(name string, dst *[]nodes.ID) field {
 			*dst = sequence(d, n, path, "a list of node ids", (*decoder).nodeID)
 		},
 		encode: func() *yaml.Node { return idsNode(*dst) },
+		kind:   "a list of node ids",
 	}
 }
 
@@ -428,6 +443,7 @@ func groupsField(name string, dst *[][]nodes.ID) field {
 			}
 			return seq
 		},
+		kind: "a list of lists of node ids",
 	}
 }
 
@@ -438,6 +454,8 @@ func objectField(name string, fields []field, style yaml.Style) field {
 		name:   name,
 		decode: func(d *decoder, n *yaml.Node, path string) { d.mapping(n, path, fields) },
 		encode: func() *yaml.Node { return encodeMapping(fields, style) },
+		kind:   kindMapping,
+		fields: func() []field { return fields },
 	}
 }
 
@@ -460,6 +478,8 @@ func listField[T any](name, want string, dst *[]T, fields func(*T) []field, item
 			}
 			return seq
 		},
+		kind:   kindList,
+		fields: func() []field { return fields(new(T)) },
 	}
 }
 

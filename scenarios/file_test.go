@@ -196,6 +196,12 @@ var badFiles = []struct {
 	{"liveness-window-too-long.yaml", 3, "liveness_window", "2×1.5s is longer than the duration 2s"},
 	{"no-servers.yaml", 2, "servers", "0, need 1..15"},
 	{"unknown-key-distribution.yaml", 4, "workload.key_distribution", `"pareto", want uniform or zipfian`},
+	// A negative duration is the error, not the liveness phase it leaves.
+	{"negative-duration.yaml", 2, "duration", "-5s, must be positive"},
+	// A client given no weights would play the default mix, which the
+	// file does not show.
+	{"zero-mix.yaml", 4, "workload.mix", "every weight is 0; give at least one of them a positive value (the default mix is {get: 40, put: 25, append: 25, cas: 10})"},
+	{"empty-mix.yaml", 4, "workload.mix", "every weight is 0"},
 }
 
 func TestMalformedFilesNameTheLineAndTheField(t *testing.T) {

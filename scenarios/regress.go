@@ -20,12 +20,9 @@ type RegressCase struct {
 func (c RegressCase) Passed() bool { return c.Result.Verdict == c.Expect }
 
 // Command is the simrun command line that replays the case.
+// It starts with Program.
 func (c RegressCase) Command() string {
-	bug := ""
-	if c.Result.Bug != "" {
-		bug = " --bug " + c.Result.Bug
-	}
-	return fmt.Sprintf("simrun run --protocol %s%s --scenario-file %s --seed %d", c.Result.Protocol, bug, c.File, c.Seed)
+	return runCommandLine(c.Result.Protocol, c.Result.Bug, "--scenario-file "+shellWord(c.File), c.Seed)
 }
 
 // LoadCorpus reads every *.yaml file of dir, in name order; each must be a

@@ -101,12 +101,9 @@ func (r *Result) Shed() {
 func (r Result) Failed() bool { return r.Verdict != VerdictOK }
 
 // ReproduceCommand is the simrun command line that replays this run.
+// It starts with Program.
 func (r Result) ReproduceCommand() string {
-	bug := ""
-	if r.Bug != "" {
-		bug = " --bug " + r.Bug
-	}
-	return fmt.Sprintf("simrun run --protocol %s%s --scenario %s --seed %d", r.Protocol, bug, r.Scenario, r.Seed)
+	return runCommandLine(r.Protocol, r.Bug, "--scenario "+shellWord(r.Scenario), r.Seed)
 }
 
 // run is the state of one run: it is the host's Observer and the handler
@@ -254,6 +251,9 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 	}
 	for i := range violations {
 		violations[i].Seed = r.options.Seed
+	}
+	if violations == nil {
+		violations = []checker.Violation{} // a list in JSON too, never null
 	}
 	res.Violations = violations
 	res.Verdict = verdict(violations)

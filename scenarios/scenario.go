@@ -90,9 +90,12 @@ func (s Scenario) Validate() error {
 	if s.Duration <= 0 {
 		add("duration: %v, must be positive", s.Duration)
 	}
+	// The liveness phase is only defined by a positive duration and window:
+	// with either one wrong, that one is the error, not the phase.
+	phaseDefined := s.Duration > 0 && s.LivenessWindow > 0 && s.FaultsEnd() >= 0
 	if s.LivenessWindow <= 0 {
 		add("liveness_window: %v, must be positive", s.LivenessWindow)
-	} else if s.FaultsEnd() < 0 {
+	} else if s.Duration > 0 && s.FaultsEnd() < 0 {
 		add("liveness_window: 2×%v is longer than the duration %v", s.LivenessWindow, s.Duration)
 	}
 	if r := s.Regression; r != nil {
@@ -113,7 +116,7 @@ func (s Scenario) Validate() error {
 	for i, f := range s.Faults {
 		if err := f.validate(s.Servers); err != nil {
 			add("faults[%d]: %v", i, err)
-		} else if f.At >= s.FaultsEnd() {
+		} else if phaseDefined && f.At >= s.FaultsEnd() {
 			add("faults[%d]: at %v is inside the liveness phase (faults must come before %v)", i, f.At, s.FaultsEnd())
 		}
 	}

@@ -174,6 +174,12 @@ type bugReport struct {
 	// ShrunkFaults is the number of fault actions of the first detecting
 	// run once shrunk (same verdict); -1 when not shrunk.
 	ShrunkFaults int `json:"shrunk_faults"`
+	// FirstScenario and FirstDetectingSeed are the earliest detecting run
+	// (scenario order, then seed), the one CaughtBy is from, and
+	// Reproduce the command that replays it; empty if never caught.
+	FirstScenario      string `json:"first_scenario,omitempty"`
+	FirstDetectingSeed uint64 `json:"first_detecting_seed,omitempty"`
+	Reproduce          string `json:"reproduce,omitempty"`
 }
 
 type scenarioReport struct {
@@ -244,6 +250,7 @@ func (h *bugHunt) summarize(results []scenarios.Result) ([]bugReport, []correctR
 			sc.FirstSeed = r.Seed
 			if rep.CaughtBy == "" {
 				rep.CaughtBy = invariant
+				rep.FirstScenario, rep.FirstDetectingSeed, rep.Reproduce = r.Scenario, r.Seed, r.ReproduceCommand()
 			}
 			if len(rep.PerScenario) == 1 {
 				rep.FirstSeed = r.Seed
@@ -263,22 +270,31 @@ func printCatalog(out io.Writer) {
 func printBugReport(out io.Writer, reports []bugReport, correct []correctReport, runs int, wall time.Duration) {
 	fmt.Fprintf(out, "bug catalog: %d bugs, %d runs in %v\n", len(reports), runs, wall.Round(time.Millisecond))
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "bug\tprotocol\tcaught by\tfirst seed (budget)\tshrunk faults\tdetection rate per scenario")
+	fmt.Fprintln(tw, "bug\tprotocol\tcaught by\tfirst detection (budget)\tshrunk faults\tdetection rate per scenario")
 	for _, r := range reports {
 		var rates []string
 		for _, sc := range r.PerScenario {
 			rates = append(rates, fmt.Sprintf("%s %d/%d", sc.Scenario, sc.Detected, sc.Seeds))
 		}
-		caught, first := r.CaughtBy, fmt.Sprint(r.FirstSeed)
+		caught, first := r.CaughtBy, "-"
 		if caught == "" {
 			caught = "NOT CAUGHT"
-		}
-		if r.FirstSeed == 0 {
-			first = "-"
+		} else {
+			first = fmt.Sprintf("seed %d on %s", r.FirstDetectingSeed, r.FirstScenario)
+			if r.FirstSeed == 0 {
+				first += ", none on " + r.PerScenario[0].Scenario
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s (%d)\t%s\t%s\n", r.Bug, r.Protocol, caught, first, r.Budget, shrunkText(r.ShrunkFaults), strings.Join(rates, ", "))
 	}
 	tw.Flush()
+	fmt.Fprintln(out, "(budget: the seed by which the bug must be caught on its first scenario)")
+	fmt.Fprintln(out, "reproduce each bug's first detection:")
+	for _, r := range reports {
+		if r.Reproduce != "" {
+			fmt.Fprintf(out, "  %s\n", r.Reproduce)
+		}
+	}
 	fmt.Fprintln(out, "correct implementations on the same scenarios and seeds:")
 	for _, c := range correct {
 		fmt.Fprintf(out, "  %s: %d runs on %s, %d violations\n", c.Correct, c.Seeds, strings.Join(c.Scenarios, ", "), c.Violations)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -43,9 +42,7 @@ func parse(fs *flag.FlagSet, args []string, out io.Writer) error {
 func parseFlags(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(out)
-			fmt.Fprintf(out, "usage of simrun %s:\n", fs.Name())
-			fs.PrintDefaults()
+			printCommandHelp(out, fs)
 			return errHelp
 		}
 		return usagef("%s: %v", fs.Name(), err)
@@ -64,13 +61,13 @@ func runCommand(inv invocation, args []string) (int, error) {
 	tracePath := fs.String("trace", "", "write every event as JSON lines to this file")
 	bug := fs.String("bug", "", "switch on a catalog bug (see simrun bugs --list)")
 	artifacts := artifactsFlag(fs)
-	checkDeterminism := fs.Bool("check-determinism", false, "run the seed twice more and compare the traces event by event; two runs that differ are a failure (exit 1) that names the first divergent event")
+	checkDeterminism := fs.Bool("check-determinism", false, "run the seed twice more, with the trace on, and compare those two runs' traces record by record; runs that differ are a failure (exit 1) that names the first divergent record")
 	if err := parse(fs, args, stdout); err != nil {
 		return exitUsage, err
 	}
-	seed, err := strconv.ParseUint(*seedText, 10, 64)
+	seed, err := parseCount(*seedText)
 	if err != nil {
-		return exitUsage, usagef("run: --seed %q is not a non-negative integer", *seedText)
+		return exitUsage, usagef("run: --seed %v", err)
 	}
 	if err := checkProtocolAndBug("run", *protocol, *bug); err != nil {
 		return exitUsage, err
@@ -83,29 +80,17 @@ func runCommand(inv invocation, args []string) (int, error) {
 	// A failure's artifacts folder replays the run with the trace on
 	// (and checks that the replay is the same run).
 	o := scenarios.Options{Protocol: *protocol, Bug: *bug, Seed: seed, Trace: *tracePath != ""}
-	res, err := inv.runScenario(s, o)
+	line, interrupted, err := untilInterrupted(inv, func() (runLine, error) {
+		return playRun(inv, s, o, *checkDeterminism, *artifacts)
+	})
+	if interrupted {
+		fmt.Fprintf(inv.stderr, "interrupted: run of %s seed %d abandoned, nothing written\n", s.Name, seed)
+		return exitInterrupted, nil
+	}
 	if err != nil {
 		return exitUsage, err
 	}
-	line := runLine{Result: res}
-	if *checkDeterminism {
-		d, err := inv.checkDeterminism(s, o)
-		if err != nil {
-			return exitUsage, err
-		}
-		if d != nil {
-			line.Nondeterministic = d.String()
-		}
-	}
-	if res.Failed() && *artifacts != "" {
-		folder, err := scenarios.WriteArtifacts(*artifacts, s, o, res)
-		if err != nil {
-			// The violation is the news: say the folder is missing, keep
-			// the exit code.
-			fmt.Fprintf(inv.stderr, "simrun: run: %v\n", err)
-		}
-		line.Artifacts = folder
-	}
+	res := line.Result
 	if *tracePath != "" {
 		if err := writeTrace(*tracePath, res.Trace); err != nil {
 			return exitUsage, fmt.Errorf("run: --trace: %w", err)
@@ -118,7 +103,7 @@ func runCommand(inv invocation, args []string) (int, error) {
 	} else {
 		printSummary(stdout, res, *scenarioFile)
 		if *tracePath != "" {
-			fmt.Fprintf(stdout, "  trace          %s (%d events)\n", *tracePath, len(res.Trace))
+			fmt.Fprintf(stdout, "  trace           %s (%d records)\n", *tracePath, len(res.Trace))
 		}
 		printRunNotes(stdout, line, *checkDeterminism)
 	}
@@ -126,6 +111,60 @@ func runCommand(inv invocation, args []string) (int, error) {
 		return exitViolation, nil
 	}
 	return exitOK, nil
+}
+
+// playRun makes the run of s under o, checks its determinism when asked,
+// and writes a failing run's artifacts folder under artifacts (when not
+// "").
+func playRun(inv invocation, s scenarios.Scenario, o scenarios.Options, checkDeterminism bool, artifacts string) (runLine, error) {
+	res, err := inv.runScenario(s, o)
+	if err != nil {
+		return runLine{}, err
+	}
+	line := runLine{Result: res}
+	if checkDeterminism {
+		d, err := inv.checkDeterminism(s, o)
+		if err != nil {
+			return line, err
+		}
+		if d != nil {
+			line.Nondeterministic = d.String()
+		}
+	}
+	if res.Failed() && artifacts != "" {
+		folder, err := scenarios.WriteArtifacts(artifacts, s, o, res)
+		if err != nil {
+			// The violation is the news: say the folder is missing, keep
+			// the exit code.
+			fmt.Fprintf(inv.stderr, "simrun: run: %v\n", err)
+		}
+		line.Artifacts = folder
+	}
+	return line, nil
+}
+
+// untilInterrupted calls do on a goroutine of its own and returns what it
+// returns, or, as soon as an interrupt cancels inv.ctx, reports that it
+// was interrupted: a single World cannot be stopped part way (it is
+// single-threaded and never looks at the wall clock or signals), so it is
+// abandoned, still running, to the process's exit.
+func untilInterrupted[T any](inv invocation, do func() (T, error)) (T, bool, error) {
+	type outcome struct {
+		value T
+		err   error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		value, err := do()
+		done <- outcome{value, err}
+	}()
+	select {
+	case <-inv.ctx.Done():
+		var zero T
+		return zero, true, nil
+	case got := <-done:
+		return got.value, false, got.err
+	}
 }
 
 // printRunNotes prints, under a run's summary, where its artifacts went
@@ -139,7 +178,7 @@ func printRunNotes(out io.Writer, line runLine, checked bool) {
 	case line.Nondeterministic != "":
 		fmt.Fprintf(out, "nondeterministic: %s\n", line.Nondeterministic)
 	default:
-		fmt.Fprintln(out, "deterministic: 2 runs, identical traces")
+		fmt.Fprintln(out, "deterministic: the seed ran twice more, with the trace on: identical traces")
 	}
 }
 
@@ -181,8 +220,9 @@ func printSummary(out io.Writer, r scenarios.Result, file string) {
 	if file != "" {
 		fmt.Fprintf(tw, "  scenario file\t%s\n", file)
 	}
-	fmt.Fprintf(tw, "  events\t%d (%s)\n", r.Events, r.Stop)
+	fmt.Fprintf(tw, "  ended\t%s\n", endedText(r))
 	fmt.Fprintf(tw, "  simulated\t%v (%.0fx real time)\n", r.SimTime, float64(r.SimTime)/float64(max(r.WallTime, 1)))
+	fmt.Fprintf(tw, "  events\t%s\n", eventsText(r))
 	fmt.Fprintf(tw, "  ops\t%d ok, %d unknown (latency p50 %v, p99 %v)\n", r.OpsOK, r.OpsUnknown, r.LatencyP50, r.LatencyP99)
 	fmt.Fprintf(tw, "  committed\t%d entries\n", r.Committed)
 	fmt.Fprintf(tw, "  leader changes\t%d\n", r.LeaderChanges)
@@ -238,10 +278,10 @@ func sweepCommand(inv invocation, args []string) (int, error) {
 	fs := newFlagSet("sweep", inv.stderr)
 	protocolList := fs.String("protocol", "raft", "comma-separated protocols: "+strings.Join(scenarios.ProtocolNames(), ", ")+", with features after plus signs (raft,raft+prevote; see simrun list)")
 	bug := fs.String("bug", "", "switch on a catalog bug (see simrun bugs --list)")
-	scenarioName := fs.String("scenario", "all", "named scenario, or all")
+	scenarioName := fs.String("scenario", "all", "comma-separated named scenarios (majority-partition,lossy; see simrun list), or all")
 	scenarioFile := fs.String("scenario-file", "", "scenario file (YAML; see simrun show), instead of --scenario")
 	seedsText := fs.String("seeds", "1:100", "seed range A:B (inclusive)")
-	shardText := fs.String("shard", "", "run only shard I of N (0 <= I < N): the seeds S of the range with (S-A) mod N = I; merge the shards' --json output with simrun merge")
+	shardText := fs.String("shard", "", "run only shard I of N (0 <= I < N): the seeds S of the range A:B (--seeds) with (S - A) mod N = I; merge the shards' --json output with simrun merge")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel workers (one World each); the default, GOMAXPROCS, follows a container's CPU limit")
 	jsonOut := fs.Bool("json", false, "print one JSON object per run, a line each")
 	artifacts := artifactsFlag(fs)

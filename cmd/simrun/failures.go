@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -89,9 +88,9 @@ func shrinkCommand(inv invocation, args []string) (int, error) {
 	if *seedText == "" {
 		return exitUsage, usagef("shrink: which seed? give --seed N, the failing run's seed")
 	}
-	seed, err := strconv.ParseUint(*seedText, 10, 64)
+	seed, err := parseCount(*seedText)
 	if err != nil {
-		return exitUsage, usagef("shrink: --seed %q is not a non-negative integer", *seedText)
+		return exitUsage, usagef("shrink: --seed %v", err)
 	}
 	if *maxRuns < 1 {
 		return exitUsage, usagef("shrink: --max-runs: %d, need at least 1", *maxRuns)
@@ -148,7 +147,7 @@ func shrinkCommand(inv invocation, args []string) (int, error) {
 	tw.Flush()
 	fmt.Fprintf(stdout, "wrote %s (with a regression block: protocol %s%s, seed %d, expect %s)\n", path, o.Protocol, bugPhrase(o.Bug), seed, sh.Verdict)
 	fmt.Fprintf(stdout, "replay with: %s\n", reproduceCommand(sh.Result, path))
-	fmt.Fprintf(stdout, "keep it as a regression: copy it into a corpus directory and run simrun regress DIR\n")
+	fmt.Fprintf(stdout, "keep it as a regression: copy it into a corpus directory and run %s regress DIR\n", scenarios.Program)
 	return exitOK, nil
 }
 
@@ -266,7 +265,7 @@ func nameDivergences(inv invocation, jobs []job, results []scenarios.Result) err
 func nameDivergence(inv invocation, j job, r *scenarios.Result, named *int) error {
 	v := &r.Violations[0]
 	if *named == maxDivergences {
-		v.Detail += fmt.Sprintf("; not replayed (only the first %d such runs are): run simrun run --check-determinism to see where they diverge", maxDivergences)
+		v.Detail += fmt.Sprintf("; not replayed (only the first %d such runs are): run %s run --check-determinism on one to see where they diverge", maxDivergences, scenarios.Program)
 		return nil
 	}
 	*named++

@@ -127,7 +127,7 @@ func TestMergeListsTheArtifactsTheShardsWrote(t *testing.T) {
 func TestCheckDeterminismOfARealRun(t *testing.T) {
 	code, stdout, stderr := call("run", "--scenario", "crash-restart", "--seed", "3", "--check-determinism")
 	require.Equal(t, exitOK, code, stderr)
-	assert.Contains(t, stdout, "deterministic: 2 runs, identical traces\n")
+	assert.Contains(t, stdout, "deterministic: the seed ran twice more, with the trace on: identical traces\n")
 
 	code, stdout, _ = call("run", "--scenario", "crash-restart", "--seed", "3", "--check-determinism", "--json")
 	require.Equal(t, exitOK, code)

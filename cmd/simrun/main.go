@@ -37,7 +37,7 @@ const usage = `usage:
   simrun                 a short default sweep of every scenario and protocol
   simrun run     [--protocol P] [--bug NAME] [--scenario NAME | --scenario-file F.yaml] [--seed N] [--json] [--trace FILE]
                  [--artifacts DIR] [--check-determinism]
-  simrun sweep   [--protocol P[,P...]] [--bug NAME] [--scenario NAME|all | --scenario-file F.yaml] [--seeds A:B] [--shard I/N]
+  simrun sweep   [--protocol P[,P...]] [--bug NAME] [--scenario NAME[,NAME...]|all | --scenario-file F.yaml] [--seeds A:B] [--shard I/N]
                  [--workers K] [--json] [--artifacts DIR] [--max-artifacts K] [--shrink] [--check-determinism] [--junit FILE]
   simrun shrink  [--protocol P] [--bug NAME] (--scenario NAME | --scenario-file F.yaml) --seed N [--out FILE] [--max-runs K]
                  shrink a failing run to a small scenario file with a regression block
@@ -46,6 +46,7 @@ const usage = `usage:
   simrun show    NAME | --scenario-file F.yaml   a scenario as a file, every field explicit
   simrun list    the named scenarios and protocols
   simrun bugs    [--seeds A:B] [--bug NAME] [--json | --markdown] [--shrink-runs K] [--list]   hunt the bug catalog
+  simrun version (or --version)   the module version and VCS revision this binary was built from
 run 'simrun CMD -h' for the flags of a command.
 
 A failing run (run; sweep: the first --max-artifacts failing runs, 10 by
@@ -66,7 +67,8 @@ A sweep on a terminal shows its progress on stderr. An interrupt (Ctrl-C,
 SIGTERM) stops a sweep or bug hunt cleanly: the runs under way finish, the
 report (and the --junit file) covers the finished runs and ends with
 "interrupted: N of M runs done" (on stderr with --json); a second interrupt
-stops at once. An interrupt abandons a shrink: nothing is written.
+stops at once. An interrupt abandons a run or a shrink at once: nothing is
+written, exit 130.
 
 exit codes: 0 every check held (shrink: also a run that passes, nothing to
 shrink), 1 a violation was found (run and sweep: also two runs of a seed that
@@ -156,6 +158,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	scenarios.Program = programName(os.Args[0], mainPackage())
 	code := invocation{ctx: ctx, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}.run(os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -191,6 +194,8 @@ func (inv invocation) run(args []string) int {
 		err = listCommand(args[1:], stdout)
 	case args[0] == "show":
 		err = showCommand(args[1:], stdout)
+	case args[0] == "version" || args[0] == "--version" || args[0] == "-version":
+		err = versionCommand(args[1:], stdout)
 	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK

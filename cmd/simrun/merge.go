@@ -95,6 +95,7 @@ func mergeCommand(inv invocation, args []string) (int, error) {
 		results[i], notes[i] = r.result, r.notes
 	}
 	restorePlayed(results, fileScenario)
+	missing := missingRuns(results, first, last)
 	if *jsonOut {
 		for _, r := range runs {
 			if _, err := fmt.Fprintf(inv.stdout, "%s\n", r.line); err != nil {
@@ -102,7 +103,7 @@ func mergeCommand(inv invocation, args []string) (int, error) {
 			}
 		}
 	} else {
-		printSweep(inv.stdout, sweepHeader{first: first, last: last, shard: wholeRange, inputs: len(inputs), file: *scenarioFile, notes: notes}, results)
+		printSweep(inv.stdout, sweepHeader{first: first, last: last, shard: wholeRange, inputs: len(inputs), file: *scenarioFile, notes: notes, incomplete: missing}, results)
 		if *scenarioFile == "" {
 			noteFileScenarios(inv.stdout, results)
 		}
@@ -111,12 +112,11 @@ func mergeCommand(inv invocation, args []string) (int, error) {
 	if slices.ContainsFunc(results, scenarios.Result.Failed) {
 		code = exitViolation
 	}
-	if missing := missingRuns(results, first, last); missing != "" {
-		out := inv.stdout
+	if missing != "" {
 		if *jsonOut {
-			out = inv.stderr
+			// The report's verdict says it; beside JSON lines, stderr does.
+			fmt.Fprintf(inv.stderr, "incomplete: %s\n", missing)
 		}
-		fmt.Fprintf(out, "incomplete: %s\n", missing)
 		if code == exitOK {
 			code = exitUsage
 		}

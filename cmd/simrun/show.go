@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/consim/consim/scenarios"
@@ -49,9 +48,9 @@ func showCommand(args []string, out io.Writer) error {
 		return usagef("show: which scenario? give its name (see simrun list) or --scenario-file")
 	}
 	if *seedText != "" {
-		seed, err := strconv.ParseUint(*seedText, 10, 64)
+		seed, err := parseCount(*seedText)
 		if err != nil {
-			return usagef("show: --seed %q is not a non-negative integer", *seedText)
+			return usagef("show: --seed %v", err)
 		}
 		s = scenarios.Draw(s, seed)
 	}
@@ -97,7 +96,7 @@ func reproduceCommand(r scenarios.Result, file string) string {
 	if r.Bug != "" {
 		bug = " --bug " + r.Bug
 	}
-	return fmt.Sprintf("simrun run --protocol %s%s --scenario-file %s --seed %d", r.Protocol, bug, shellQuote(file), r.Seed)
+	return fmt.Sprintf("%s run --protocol %s%s --scenario-file %s --seed %d", scenarios.Program, r.Protocol, bug, shellQuote(file), r.Seed)
 }
 
 // drawnCommand is, for a swarm run, the command that writes its drawn
@@ -113,7 +112,7 @@ func drawnCommand(r scenarios.Result, file string) string {
 		// file as scenarios.Draw names the drawn scenario.
 		name = fmt.Sprintf("%s-seed-%d", r.Scenario, r.Seed)
 	}
-	return fmt.Sprintf("simrun show %s --seed %d > %s.yaml", source, r.Seed, name)
+	return fmt.Sprintf("%s show %s --seed %d > %s.yaml", scenarios.Program, source, r.Seed, name)
 }
 
 // plainWord matches what a POSIX shell reads as one word without quotes.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -77,12 +76,15 @@ func parseShard(text string) (shard, error) {
 	if !found {
 		return shard{}, fmt.Errorf("%q: want I/N, the shard I of N (0 <= I < N), such as 0/4", text)
 	}
-	index, err := strconv.ParseUint(i, 10, 64)
+	index, err := parseCount(i)
 	if err != nil {
-		return shard{}, fmt.Errorf("%q: shard index %q is not a non-negative integer", text, i)
+		return shard{}, fmt.Errorf("%q: shard index %v", text, err)
 	}
-	count, err := strconv.ParseUint(n, 10, 64)
-	if err != nil || count == 0 {
+	count, err := parseCount(n)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return shard{}, fmt.Errorf("%q: shard count %v", text, err)
+	case err != nil || count == 0:
 		return shard{}, fmt.Errorf("%q: shard count %q is not a positive integer", text, n)
 	}
 	if index >= count {
@@ -146,8 +148,10 @@ func newSweepPlan(protocolList, scenarioName, file, seedsText string, sh shard, 
 	return p, nil
 }
 
-// addScenarios adds the scenario of the file, or the named one, or all.
-func (p *sweepPlan) addScenarios(name, file string) error {
+// addScenarios adds the scenario of the file, or the named ones (a comma
+// list, or all), in library order (the order merge restores) and each
+// once.
+func (p *sweepPlan) addScenarios(list, file string) error {
 	if file != "" {
 		s, err := scenarios.LoadScenario(file)
 		if err != nil {
@@ -156,15 +160,21 @@ func (p *sweepPlan) addScenarios(name, file string) error {
 		p.scenarios, p.file = append(p.scenarios, s), file
 		return nil
 	}
-	names := []string{name}
-	if name == "all" {
-		names = scenarios.Names()
-	}
-	for _, name := range names {
-		s, err := scenarios.Named(name)
-		if err != nil {
+	var names []string
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "all" {
+			names = append(names, scenarios.Names()...)
+			continue
+		}
+		if _, err := scenarios.Named(name); err != nil {
 			return usagef("sweep: --scenario: %v", err)
 		}
+		names = append(names, name)
+	}
+	slices.SortStableFunc(names, func(a, b string) int { return scenarioRank(a) - scenarioRank(b) })
+	for _, name := range slices.Compact(names) {
+		s, _ := scenarios.Named(name)
 		p.scenarios = append(p.scenarios, s)
 	}
 	return nil
@@ -176,13 +186,13 @@ func parseSeedRange(text string) (uint64, uint64, error) {
 	if !found {
 		b = a
 	}
-	first, err := strconv.ParseUint(a, 10, 64)
+	first, err := parseCount(a)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%q: start %q is not a non-negative integer", text, a)
+		return 0, 0, fmt.Errorf("%q: start %v", text, err)
 	}
-	last, err := strconv.ParseUint(b, 10, 64)
+	last, err := parseCount(b)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%q: end %q is not a non-negative integer", text, b)
+		return 0, 0, fmt.Errorf("%q: end %v", text, err)
 	}
 	if last < first {
 		return 0, 0, fmt.Errorf("%q: end %d is before start %d", text, last, first)
@@ -543,6 +553,9 @@ type sweepHeader struct {
 	// notes, when not nil, holds what the sweep added to each result
 	// (in the same order): where its artifacts and shrunk scenario went.
 	notes []runNotes
+	// incomplete, for a merge, says which runs of the seed range are
+	// missing ("" when none is): the verdict cannot then be ok.
+	incomplete string
 }
 
 // summary is the report's first line, about runs runs of events events.
@@ -594,11 +607,18 @@ func (t *sweepTally) print(out io.Writer, h sweepHeader) {
 	tw.Flush()
 	fmt.Fprintln(out, "(p50, p99: median over runs of each run's operation latency percentiles, in simulated time;")
 	fmt.Fprintln(out, " terms/run: mean over runs of the highest term or ballot epoch a server reached)")
-	if len(t.failures) == 0 {
+	switch {
+	case len(t.failures) == 0 && h.incomplete != "":
+		fmt.Fprintf(out, "verdict: incomplete, no violation in the runs merged, but %s\n", h.incomplete)
+		return
+	case len(t.failures) == 0:
 		fmt.Fprintln(out, "verdict: ok, no violation")
 		return
+	case h.incomplete != "":
+		fmt.Fprintf(out, "verdict: %d failing runs, and the merge is incomplete: %s\n", len(t.failures), h.incomplete)
+	default:
+		fmt.Fprintf(out, "verdict: %d failing runs\n", len(t.failures))
 	}
-	fmt.Fprintf(out, "verdict: %d failing runs\n", len(t.failures))
 	for i, r := range t.failures {
 		first := ""
 		if len(r.Violations) > 0 {

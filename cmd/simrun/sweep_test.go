@@ -298,7 +298,8 @@ func TestBadMergeInputsExitTwoNamingFileAndLine(t *testing.T) {
 }
 
 // TestMergeSaysWhichRunsAreMissing: a merge without every shard reports
-// the merged runs, says which are missing, and exits 2 (1 if a run failed).
+// the merged runs, says which are missing in its one verdict (never "ok"),
+// and exits 2 (1 if a run failed).
 func TestMergeSaysWhichRunsAreMissing(t *testing.T) {
 	dir := t.TempDir()
 	shard := func(i int, args ...string) string {
@@ -309,8 +310,10 @@ func TestMergeSaysWhichRunsAreMissing(t *testing.T) {
 	first, last := shard(0, "--scenario", "steady"), shard(2, "--scenario", "steady")
 	code, stdout, stderr := call("merge", first, last)
 	assert.Equal(t, exitUsage, code, stderr)
-	assert.Contains(t, stdout, "verdict: ok")
-	assert.Contains(t, stdout, "incomplete: 2 of 6 runs missing (the first: scenario steady, protocol raft, seed 2): merge every shard, or give the sweep's --seeds\n")
+	assert.NotContains(t, stdout, "verdict: ok")
+	assert.Equal(t, 1, strings.Count(stdout, "verdict:"), stdout)
+	assert.Contains(t, stdout, "verdict: incomplete, no violation in the runs merged, but 2 of 6 runs missing (the first: scenario steady, protocol raft, seed 2): merge every shard, or give the sweep's --seeds\n")
+	assert.True(t, strings.HasSuffix(stdout, "--seeds\n"), "the verdict is the last line:\n%s", stdout)
 
 	code, stdout, stderr = call("merge", "--json", "--seeds", "1:7", first, last)
 	assert.Equal(t, exitUsage, code)
@@ -320,7 +323,8 @@ func TestMergeSaysWhichRunsAreMissing(t *testing.T) {
 	failing := shard(0, "--protocol", "paxos", "--bug", "paxos-promise-omits-accepted", "--scenario", "leader-isolation")
 	code, stdout, _ = call("merge", failing)
 	assert.Equal(t, exitViolation, code)
-	assert.Contains(t, stdout, "incomplete: 2 of 4 runs missing")
+	assert.Equal(t, 1, strings.Count(stdout, "verdict:"), stdout)
+	assert.Regexp(t, `verdict: \d+ failing runs, and the merge is incomplete: 2 of 4 runs missing`, stdout)
 }
 
 // interruptAfter runs the command line and cancels its context when the
