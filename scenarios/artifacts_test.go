@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/consim/consim/checker"
-	"github.com/consim/consim/internal/browsertest"
+	"github.com/consim/consim/scenarios/internal/browsertest"
 	"github.com/consim/consim/nodes/client"
 	"github.com/consim/consim/nodes/kv"
 	"github.com/consim/consim/scenarios/explain"

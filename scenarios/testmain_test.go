@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/consim/consim/internal/browsertest"
+	"github.com/consim/consim/scenarios/internal/browsertest"
 )
 
 // TestMain says, at the end of the run, when the browser tests skipped for
