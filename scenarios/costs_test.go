@@ -197,33 +197,34 @@ func TestCostsCatchBrokenVariants(t *testing.T) {
 }
 
 func TestCompareCosts(t *testing.T) {
+	// The figures in costFigures order: ops, events/op, messages/op,
+	// syncs/op, disk_bytes/op, snapshots/op.
 	row := func(protocol string, figures ...float64) CostRow {
 		return CostRow{Protocol: protocol, Scenario: "steady", Seeds: Seeds{1, 10}, Figures: figures}
 	}
-	table := []CostRow{row("raft", 1000, 10, 5, 0)}
+	table := []CostRow{row("raft", 1000, 10, 5, 2, 100, 0)}
 	tests := []struct {
 		name string
 		got  []CostRow
 		want []string
 	}{
-		{"same", []CostRow{row("raft", 1000, 10, 5, 0)}, nil},
-		{"within the tolerance, up and down", []CostRow{row("raft", 1019, 9.81, 5.1, 0)}, nil},
-		{"beyond it", []CostRow{row("raft", 1000, 10.3, 5, 0)},
+		{"same", []CostRow{row("raft", 1000, 10, 5, 2, 100, 0)}, nil},
+		{"within the tolerance, up and down", []CostRow{row("raft", 1019, 9.81, 5.1, 2, 98.5, 0)}, nil},
+		{"beyond it", []CostRow{row("raft", 1000, 10.3, 5, 2, 100, 0)},
 			[]string{"raft on steady: events/op was 10, is now 10.3 (+3.0%)"}},
-		{"beyond it, down", []CostRow{row("raft", 970, 10, 5, 0)},
+		{"beyond it, down", []CostRow{row("raft", 970, 10, 5, 2, 100, 0)},
 			[]string{"raft on steady: ops was 1000, is now 970 (-3.0%)"}},
-		{"a zero that is no longer", []CostRow{row("raft", 1000, 10, 5, 0.001)},
-			[]string{"raft on steady: syncs/op was 0, is now 0.001"}},
-		{"a row not in the table", []CostRow{row("raft", 1000, 10, 5, 0), row("paxos", 1, 1, 1, 0)},
+		{"two figures", []CostRow{row("raft", 1000, 10, 5, 4, 100, 0.5)}, []string{
+			"raft on steady: syncs/op was 2, is now 4 (+100.0%)",
+			"raft on steady: snapshots/op was 0, is now 0.5",
+		}},
+		{"a row not in the table", []CostRow{row("raft", 1000, 10, 5, 2, 100, 0), row("paxos", 1, 1, 1, 1, 1, 0)},
 			[]string{"paxos on steady: not in the cost table (regenerate it)"}},
 		{"a row no longer measured", nil,
 			[]string{"raft on steady: in the cost table but no longer measured (regenerate it)"}},
-		{"other seeds", []CostRow{{Protocol: "raft", Scenario: "steady", Seeds: Seeds{1, 20}, Figures: []float64{1000, 10, 5, 0}}},
+		{"other seeds", []CostRow{{Protocol: "raft", Scenario: "steady", Seeds: Seeds{1, 20}, Figures: []float64{1000, 10, 5, 2, 100, 0}}},
 			[]string{"raft on steady: seeds changed (regenerate the table)"}},
 	}
-	saved := costFigures
-	costFigures = costFigures[:4] // the rows above have four figures
-	defer func() { costFigures = saved }()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
