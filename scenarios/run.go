@@ -141,7 +141,7 @@ type run struct {
 	// committed is the highest log index (or slot) any replica applied.
 	committed  uint64
 	violations []checker.Violation
-	// costs counts snapshots as they are reported (see countCost).
+	// costs counts snapshots as they are reported (costCounter.observe).
 	costs costCounter
 }
 
