@@ -57,8 +57,12 @@ type Disk struct {
 	// synced is how many leading records are durable. Invariant:
 	// synced <= len(records).
 	synced int
-	// Syncs counts Sync calls, for statistics.
+	// Syncs counts Sync and Replace calls (each makes the disk durable),
+	// for statistics.
 	Syncs int
+	// BytesWritten counts the bytes of every record appended or written by
+	// Replace, for statistics (cost checks).
+	BytesWritten uint64
 }
 
 // NewDisk returns an empty disk.
@@ -75,6 +79,7 @@ func (d *Disk) Append(record []byte) {
 	lent := d.lent
 	d.lent = nil
 	size := len(record)
+	d.BytesWritten += uint64(size)
 	if len(d.records) == cap(d.records) {
 		// Double the record index: append grows a long slice by a quarter
 		// only, and a disk grows by many records between compactions.
@@ -134,6 +139,9 @@ func (d *Disk) Records() [][]byte { return d.records }
 // not regrow its record index from scratch each time.
 func (d *Disk) Replace(records [][]byte) {
 	d.lent = nil
+	for _, record := range records {
+		d.BytesWritten += uint64(len(record))
+	}
 	old := d.records
 	d.records = append(d.records[:0], records...)
 	if len(old) > len(records) {

@@ -68,3 +68,20 @@ func TestDiskCrashKeepsRecordsHeld(t *testing.T) {
 	assert.Equal(t, "unsynced", string(held))
 	assert.Equal(t, "rewrite!", string(d.Records()[1]))
 }
+
+// TestDiskCounters: every byte appended or replaced counts as written,
+// however the record was built, and Sync and Replace each count a sync.
+func TestDiskCounters(t *testing.T) {
+	d := NewDisk()
+	d.Append([]byte("abc"))
+	d.Append(append(d.Buffer(4), "defg"...))
+	d.Sync()
+	assert.Equal(t, uint64(7), d.BytesWritten)
+	assert.Equal(t, 1, d.Syncs)
+	d.Replace([][]byte{[]byte("compacted")})
+	assert.Equal(t, uint64(16), d.BytesWritten)
+	assert.Equal(t, 2, d.Syncs)
+	d.Append([]byte("h"))
+	d.Crash() // a crash loses the write, not the count: the disk did it
+	assert.Equal(t, uint64(17), d.BytesWritten)
+}

@@ -77,6 +77,9 @@ type Result struct {
 	Swarm bool `json:"swarm,omitempty"`
 	// Halts counts nodes that refused a corrupt disk and stopped.
 	Halts int `json:"halts"`
+	// Costs counts what the servers spent on disk and snapshots (see
+	// costs.go).
+	Costs Costs `json:"costs"`
 	// Played is the scenario as played: a swarm scenario's drawn faults
 	// written out (and Swarm off), so that it replays the same run without
 	// swarm mode and can be saved as a regression.
@@ -135,6 +138,8 @@ type run struct {
 	// committed is the highest log index (or slot) any replica applied.
 	committed  uint64
 	violations []checker.Violation
+	// costs counts snapshots as they are reported (costCounter.observe).
+	costs costCounter
 }
 
 // Codes of the runner's own events (fault events carry the fault's index).
@@ -205,6 +210,7 @@ func Run(s Scenario, o Options) (Result, error) {
 	res.Protocol, res.Bug, res.Scenario, res.Seed = proto.Name, o.Bug, s.Name, o.Seed
 	res.Played, res.Swarm = played, s.Swarm
 	res.Halts = r.halts
+	res.Costs = r.costs.total(r.host)
 	return res, nil
 }
 
@@ -293,6 +299,7 @@ func (r *run) Observe(node nodes.ID, f nodes.Fact) {
 	case *kv.AppliedFact:
 		r.committed = max(r.committed, f.Index)
 	}
+	r.costs.observe(node, f)
 	for _, c := range r.online {
 		r.report(c.Observe(r.world.Now(), node, f)...)
 	}

@@ -141,6 +141,23 @@ type Bugs struct {
 	// from its lease after followers whose clocks run fast have elected a
 	// new leader that accepted writes.
 	LeaseIgnoresDrift bool
+
+	// The switches below are cost bugs: the protocol stays correct and
+	// every safety and liveness check passes, but it pays more than it
+	// should. scenarios.TestCostsCatchBrokenVariants shows the cost table
+	// (scenarios/testdata/costs.tsv) catches each.
+
+	// SnapshotEveryEntry takes a snapshot after every applied entry
+	// whatever SnapshotEvery says (§7 compaction with a threshold of one),
+	// so every commit writes the whole state machine to disk.
+	SnapshotEveryEntry bool
+	// DoubleSync syncs the disk twice for every write (a redundant fsync):
+	// durability is unchanged, every write pays two syncs.
+	DoubleSync bool
+	// ExtraReadRound makes a ReadIndex read wait for a second heartbeat
+	// round after the one that would confirm it (thesis §6.4 needs one),
+	// so reads cost an extra round of messages.
+	ExtraReadRound bool
 }
 
 // DefaultConfig returns the paper's usual timing: election timeout

@@ -62,6 +62,9 @@ func (n *Node) sync() {
 		st.Append(appendHardState(st.Buffer(hardStateRecordSize), n.hardState()))
 	}
 	st.Sync()
+	if n.cfg.Bugs.DoubleSync {
+		st.Sync()
+	}
 	n.snapDirty, n.logDirty, n.hardDirty = false, false, false
 	if snapDirty {
 		n.env.Observe(n.snapshotFact())

@@ -85,7 +85,7 @@ func (n *Node) handleRead(from nodes.ID, cmd kv.Command) {
 			n.answerRead(read)
 			return
 		}
-		read.round = n.reads.round + 1
+		read.round = n.reads.round + n.readRounds()
 	}
 	n.reads.pending = append(n.reads.pending, read)
 	if read.round != 0 && !n.reads.inFlight() {
@@ -164,7 +164,7 @@ func (n *Node) readsAfterCommit() {
 	waiting := false
 	for i := range r.pending {
 		if p := &r.pending[i]; p.round == 0 {
-			p.index, p.round = n.commit, r.round+1
+			p.index, p.round = n.commit, r.round+n.readRounds()
 			waiting = true
 		}
 	}
@@ -187,6 +187,15 @@ func (n *Node) serveReads() {
 	}
 	clear(r.pending[len(kept):])
 	r.pending = kept
+}
+
+// readRounds is how many rounds after the latest one started a read must
+// wait for: the next one (§6.4), or two under Bugs.ExtraReadRound.
+func (n *Node) readRounds() uint64 {
+	if n.cfg.Bugs.ExtraReadRound {
+		return 2
+	}
+	return 1
 }
 
 // answerRead answers a get from the state machine.

@@ -22,6 +22,9 @@ import (
 // (and reported as a SnapshotFact) before the node does anything else.
 func (n *Node) maybeSnapshot() {
 	every := n.cfg.SnapshotEvery
+	if n.cfg.Bugs.SnapshotEveryEntry {
+		every = 1
+	}
 	if every == 0 || n.applied < n.log.snapIndex+every {
 		return
 	}
