@@ -117,6 +117,7 @@ func (s Scenario) Validate() error {
 			add("faults[%d]: at %v is inside the liveness phase (faults must come before %v)", i, f.At, s.FaultsEnd())
 		}
 	}
+	errs = append(errs, s.validateKept()...)
 	return errors.Join(errs...)
 }
 
@@ -230,6 +231,10 @@ type Fault struct {
 	Factor float64
 	// Disk is what a crash does to the disk.
 	Disk DiskFault
+	// Keep makes the fault persist through the liveness phase (see
+	// keep.go): a crash, isolate, cut or partition whose servers stay down
+	// or cut off to the end of the run.
+	Keep bool
 }
 
 func (f Fault) String() string {
@@ -258,6 +263,9 @@ func (f Fault) String() string {
 	}
 	if f.Disk != DiskClean {
 		fmt.Fprintf(&b, " disk=%s", f.Disk)
+	}
+	if f.Keep {
+		b.WriteString(" keep")
 	}
 	return b.String()
 }
