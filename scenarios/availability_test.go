@@ -181,3 +181,19 @@ func TestKeptFaultsOutlastTheLivenessPhase(t *testing.T) {
 	}
 	assert.Zero(t, restarts, "the liveness phase restarted a kept crash")
 }
+
+func TestKeepInAFile(t *testing.T) {
+	good := "name: k\nfaults:\n  - {at: 1s, action: crash, nodes: [4, 5], keep: true}\n"
+	s, err := ParseScenario("k.yaml", []byte(good))
+	require.NoError(t, err)
+	require.Len(t, s.Faults, 1)
+	assert.True(t, s.Faults[0].Keep)
+	data, err := MarshalScenario(s)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "keep: true")
+
+	bad := "name: k\nfaults:\n  - {at: 1s, action: isolate, node: 5, keep: true}\n  - {at: 2s, action: heal}\n"
+	_, err = ParseScenario("k.yaml", []byte(bad))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "k.yaml:3:40: faults[0].keep: the heal of faults[1] at 2s undoes it")
+}

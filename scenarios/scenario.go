@@ -41,7 +41,8 @@ type Scenario struct {
 	// once faults stop. The last 2×LivenessWindow of the run are the
 	// liveness phase: at its start every partition heals, every crashed
 	// node restarts and the network stops losing, duplicating and
-	// reordering messages (latency stays); every operation called before the phase's second half
+	// reordering messages (latency stays), except what a kept fault (Fault.Keep)
+	// holds; every operation called before the phase's second half
 	// must then complete within LivenessWindow of max(call, phase start).
 	LivenessWindow time.Duration
 	// KeepFaults leaves partitions, crashes, pauses and drift in place when
