@@ -108,6 +108,8 @@ func fingerprints(t *testing.T, protocol string, seeds, workers, procs int) map[
 var determinismSeedCap = map[string]int{
 	"flapping-node": 10, "leader-transfer": 10, "read-failover": 10, "lease-drift": 10, "snapshot-catchup": 10,
 	"lossy-failover": 10,
+	// The kept-fault scenarios: swept by hand for 300 seeds.
+	"minority-crashed": 10, "isolated-node": 10,
 }
 
 // determinismSeeds is how many seeds TestDeterminism runs of a scenario.
