@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"math/bits"
+	"slices"
 	"time"
 
 	"github.com/consim/consim/checker"
@@ -77,6 +78,10 @@ type availabilityTracker struct {
 	states        []availabilityState
 	majority      int
 	quorums       []uint32 // every set of majority servers, as masks (bit id-1)
+	// healed is the reach after a heal under the current network
+	// configuration (nil until the first heal, and again after the
+	// liveness phase); only its clients' entries are reused.
+	healed []uint32
 }
 
 // availabilityState is one snapshot; masks have bit id-1 for server id.
@@ -113,7 +118,7 @@ func (t *availabilityTracker) role(now time.Duration, node nodes.ID, leads bool)
 		return
 	}
 	t.leads[node] = leads
-	t.snapshot(now)
+	t.record(now, false)
 }
 
 // crashed notes a crash (or a halt, or a panic): the node no longer leads.
@@ -121,7 +126,7 @@ func (t *availabilityTracker) crashed(now time.Duration, node nodes.ID) {
 	if int(node) <= t.servers {
 		t.leads[node] = false
 	}
-	t.snapshot(now)
+	t.record(now, false)
 }
 
 // paused notes a pause of d the runner applied to node at now.
@@ -129,10 +134,55 @@ func (t *availabilityTracker) paused(now time.Duration, node nodes.ID, d time.Du
 	t.pausedUntil[node] = now + d // a new pause replaces the one in place (host.Pause)
 }
 
-// snapshot records the state now; a snapshot at the same time as the last
-// one replaces it.
+// snapshot records the state now, links included: after the liveness
+// phase (which changes the network's configuration) or at boot.
 func (t *availabilityTracker) snapshot(now time.Duration) {
-	s := availabilityState{at: now, pausedUntil: make([]time.Duration, t.servers), reach: make([]uint32, t.size+1)}
+	t.healed = nil
+	t.record(now, true)
+}
+
+// fault records the state after fault f. A partition changes links between
+// servers only (network.Split), so the clients' links are the last
+// snapshot's; after a heal (no cut or clog anywhere) they are what the
+// network's configuration makes them, the same after every heal until the
+// liveness phase changes it. figure-8 heals and partitions 175 times each
+// in a run with 70 clients.
+func (t *availabilityTracker) fault(now time.Duration, f Fault) {
+	n := len(t.states)
+	switch {
+	case n > 0 && isPartition(f.Action):
+		t.record(now, false)
+		reach := slices.Clone(t.states[len(t.states)-1].reach)
+		t.reachFrom(reach, 1, t.servers)
+		t.states[len(t.states)-1].reach = reach
+	case f.Action == ActHeal && t.healed != nil:
+		t.record(now, false)
+		reach := slices.Clone(t.healed)
+		t.reachFrom(reach, 1, t.servers)
+		t.states[len(t.states)-1].reach = reach
+	default:
+		t.record(now, true)
+		if f.Action == ActHeal {
+			t.healed = t.states[len(t.states)-1].reach
+		}
+	}
+}
+
+// isPartition reports whether a is carried out by run.partition.
+func isPartition(a Action) bool {
+	switch a {
+	case ActPartition, ActPartitionHalves, ActPartitionRandomHalves, ActPartitionMajority,
+		ActPartitionLeaderMinority, ActBridge, ActMajoritiesRing, ActIsolate, ActIsolateLeader:
+		return true
+	}
+	return false
+}
+
+// record records the state now; a snapshot at the same time as the last
+// one replaces it. Unless links is set, the links are the last snapshot's
+// (their reach masks shared: no snapshot changes them once taken).
+func (t *availabilityTracker) record(now time.Duration, links bool) {
+	s := availabilityState{at: now, pausedUntil: make([]time.Duration, t.servers)}
 	for id := 1; id <= t.servers; id++ {
 		p := t.host.Proc(nodes.ID(id))
 		bit := uint32(1) << (id - 1)
@@ -146,12 +196,10 @@ func (t *availabilityTracker) snapshot(now time.Duration) {
 			}
 		}
 	}
-	for a := 1; a <= t.size; a++ {
-		for b := 1; b <= t.servers; b++ {
-			if a != b && linkCounts(t.net.LinkState(nodes.ID(a), nodes.ID(b))) && linkCounts(t.net.LinkState(nodes.ID(b), nodes.ID(a))) {
-				s.reach[a] |= 1 << (b - 1)
-			}
-		}
+	if n := len(t.states); !links && n > 0 {
+		s.reach = t.states[n-1].reach
+	} else {
+		s.reach = t.reach()
 	}
 	if n := len(t.states); n > 0 && t.states[n-1].at == now {
 		t.states[n-1] = s
@@ -160,29 +208,54 @@ func (t *availabilityTracker) snapshot(now time.Duration) {
 	t.states = append(t.states, s)
 }
 
+// reach computes, by node id, the servers that the node's links to and
+// from both count as connected.
+func (t *availabilityTracker) reach() []uint32 {
+	reach := make([]uint32, t.size+1)
+	t.reachFrom(reach, 1, t.size)
+	return reach
+}
+
+// reachFrom fills reach[a] for the nodes a in first..last.
+func (t *availabilityTracker) reachFrom(reach []uint32, first, last int) {
+	for a := first; a <= last; a++ {
+		reach[a] = 0
+		for b := 1; b <= t.servers; b++ {
+			if a != b && linkCounts(t.net.LinkState(nodes.ID(a), nodes.ID(b))) && linkCounts(t.net.LinkState(nodes.ID(b), nodes.ID(a))) {
+				reach[a] |= 1 << (b - 1)
+			}
+		}
+	}
+}
+
 // windows turns the timeline into the availability windows of every
 // client up to end: for each client and each majority of servers, the
 // maximal stretches over which that majority was available to it.
 func (t *availabilityTracker) windows(end time.Duration) []checker.AvailabilityWindow {
 	opened := make([][]openWindow, t.size+1) // by client id
 	var out []checker.AvailabilityWindow
+	ids := map[uint32][]nodes.ID{} // one shared, never-modified list per quorum; lookups only
 	closeWindow := func(c int, o openWindow, at time.Duration) {
 		if at > o.start {
-			out = append(out, checker.AvailabilityWindow{Client: nodes.ID(c), Quorum: maskIDs(o.quorum), Start: o.start, End: at})
+			quorum, ok := ids[o.quorum]
+			if !ok {
+				quorum = maskIDs(o.quorum)
+				ids[o.quorum] = quorum
+			}
+			out = append(out, checker.AvailabilityWindow{Client: nodes.ID(c), Quorum: quorum, Start: o.start, End: at})
 		}
 	}
 	// advance moves every client's windows to the quorums available at
 	// time at in state s with the servers of pausedMask paused.
 	advance := func(s availabilityState, pausedMask uint32, at time.Duration) {
-		cache := map[uint32][]uint32{} // candidates -> available quorums; lookups only
+		cached, cachedFor := []uint32(nil), uint32(0) // clients mostly share their candidates
 		for c := t.servers + 1; c <= t.size; c++ {
 			candidates := s.up &^ pausedMask & s.reach[c]
-			available, ok := cache[candidates]
-			if !ok {
-				available = t.available(s, candidates)
-				cache[candidates] = available
+			if cached == nil || candidates != cachedFor {
+				cached, cachedFor = t.available(s, candidates), candidates
 			}
-			var kept []openWindow
+			available := cached
+			kept := opened[c][:0]
 			for _, o := range opened[c] {
 				if containsMask(available, o.quorum) {
 					kept = append(kept, o)

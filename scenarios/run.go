@@ -385,7 +385,7 @@ func (r *run) Handle(e *sim.Event) {
 	f := r.faults[e.Code]
 	detail := r.apply(f)
 	r.world.Note(sim.KindFault, int(f.Node), 0, sim.HashString(detail), detail)
-	r.avail.snapshot(r.world.Now())
+	r.avail.fault(r.world.Now(), f)
 }
 
 // watchdog runs every LivenessWindow and reports the run stuck when servers
