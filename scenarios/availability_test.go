@@ -197,3 +197,26 @@ func TestKeepInAFile(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "k.yaml:3:40: faults[0].keep: the heal of faults[1] at 2s undoes it")
 }
+
+// TestAvailabilityStrandedLeaderIsNoFalseAlarm is the case that shaped the
+// rule that no quorum is available while a server outside it claims to
+// lead: in majority-partition, seed 5, plain Raft's deposed leader, stranded
+// with one follower, never steps down (no CheckQuorum); a client that asks
+// it times out twice, moves on to its follower, whose hint sends it back,
+// and so on until the heal (thesis §6.2). The majority's quorum was up and
+// connected all along, yet the client waited two seconds: the protocol as
+// designed, not a broken one.
+func TestAvailabilityStrandedLeaderIsNoFalseAlarm(t *testing.T) {
+	s, err := Named("majority-partition")
+	require.NoError(t, err)
+	res, err := Run(s, Options{Protocol: "raft", Seed: 5})
+	require.NoError(t, err)
+	assert.Equal(t, VerdictOK, res.Verdict, "%v", res.Violations)
+	longest := time.Duration(0)
+	for _, op := range res.History {
+		if op.Completed {
+			longest = max(longest, op.Return-op.Call)
+		}
+	}
+	assert.Greater(t, longest, 2*time.Second, "the case no longer exercises the rule: pick another seed")
+}
