@@ -320,6 +320,7 @@ func faultFields(f *Fault) []field {
 		omitZero(durationField("duration", &f.Duration), f.Duration == 0),
 		omitZero(floatField("factor", &f.Factor), f.Factor == 0),
 		omitZero(textField("disk", &f.Disk), f.Disk == DiskClean),
+		omitZero(boolField("keep", &f.Keep), !f.Keep),
 	}
 }
 

@@ -62,6 +62,7 @@ func fullScenario() Scenario {
 			{At: 800 * ms, Action: ActDrift, Node: 5, Factor: 0.1},
 			{At: 900 * ms, Action: ActTransferLeader, Node: 3},
 			{At: 950 * ms, Action: ActTransferLeader},
+			{At: 960 * ms, Action: ActCut, From: 1, To: 2, Keep: true},
 		},
 		Swarm:          true,
 		Duration:       10 * time.Second,

@@ -287,6 +287,13 @@ var library = []named{
 			Fault{At: 2500 * time.Millisecond, Action: ActRestart, Node: 5},
 			Fault{At: 3500 * time.Millisecond, Action: ActHeal})
 	}},
+	{"minority-crashed", "n4 and n5 crash at 1s and stay down to the end of the run (kept through the liveness phase): three of five servers must serve alone", func(s *Scenario) {
+		s.Faults = []Fault{{At: time.Second, Action: ActCrash, Nodes: []nodes.ID{4, 5}, Keep: true}}
+	}},
+	{"isolated-node", "3 servers: n3 is cut off from the other servers from the start to the end of the run (kept through the liveness phase); clients still reach it", func(s *Scenario) {
+		s.Servers = 3
+		s.Faults = []Fault{{At: 0, Action: ActIsolate, Node: 3, Keep: true}}
+	}},
 	{"swarm", "the fault mix and schedule are drawn from the seed (every fault kind but transfer-leader is a candidate)", func(s *Scenario) {
 		s.Swarm = true
 	}},

@@ -118,6 +118,7 @@ type run struct {
 	host     *host.Host
 	net      *network.Network
 	online   []checker.Online
+	avail    *availabilityTracker
 	faults   []Fault
 	faultRng *rand.Rand
 
@@ -192,6 +193,7 @@ func Run(s Scenario, o Options) (Result, error) {
 	r.net = network.New(r.world, s.Network, s.Servers, s.Servers+s.Clients, r.host)
 	r.host.SetNetwork(r.net)
 	r.online = append(proto.Checkers(r.host.Servers(), o), checker.NewApplied())
+	r.avail = newAvailabilityTracker(r.host, r.net, s.Servers, s.Servers+s.Clients)
 
 	for i, f := range r.faults {
 		r.world.Schedule(f.At, sim.Event{Handler: r, Code: i})
@@ -199,6 +201,7 @@ func Run(s Scenario, o Options) (Result, error) {
 	r.world.Schedule(s.FaultsEnd(), sim.Event{Handler: r, Code: faultsEndCode})
 	r.world.Schedule(s.LivenessWindow, sim.Event{Handler: r, Code: watchdogCode})
 	r.host.Boot()
+	r.avail.snapshot(r.world.Now())
 	stop := r.world.Run()
 
 	for id := s.Servers + 1; id <= s.Servers+s.Clients; id++ {
@@ -253,7 +256,8 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 	}
 	if len(r.violations) == 0 && stop == sim.StopTimeLimit {
 		violations = append(violations,
-			checker.CheckLiveness(history, r.scenario.FaultsEnd(), r.scenario.LivenessWindow, w.Now())...)
+			checker.CheckLiveness(history, r.scenario.FaultsEnd(), r.scenario.LivenessWindow+r.scenario.keptSearch(), w.Now())...)
+		violations = append(violations, checker.CheckAvailability(history, r.avail.windows(w.Now()), availabilityBound(r.scenario, r.options.maxClockDrift))...)
 	}
 	for i := range violations {
 		violations[i].Seed = r.options.Seed
@@ -306,6 +310,7 @@ func (r *run) Observe(node nodes.ID, f nodes.Fact) {
 }
 
 func (r *run) noteRole(node nodes.ID, f nodes.RoleChanged) {
+	r.avail.role(r.world.Now(), node, f.Role == nodes.RoleLeader)
 	r.roles[node] = f
 	r.maxEpoch = max(r.maxEpoch, f.Epoch)
 	if f.Role == nodes.RoleLeader {
@@ -333,6 +338,7 @@ func (r *run) Crashed(node nodes.ID) {
 	if node == r.leader {
 		r.leader = 0
 	}
+	r.avail.crashed(r.world.Now(), node)
 	for _, c := range r.online {
 		c.Crashed(r.world.Now(), node)
 	}
@@ -373,6 +379,7 @@ func (r *run) Handle(e *sim.Event) {
 	switch e.Code {
 	case faultsEndCode:
 		r.livenessPhase()
+		r.avail.snapshot(r.world.Now())
 		return
 	case watchdogCode:
 		r.watchdog()
@@ -385,6 +392,7 @@ func (r *run) Handle(e *sim.Event) {
 	f := r.faults[e.Code]
 	detail := r.apply(f)
 	r.world.Note(sim.KindFault, int(f.Node), 0, sim.HashString(detail), detail)
+	r.avail.fault(r.world.Now(), f)
 }
 
 // watchdog runs every LivenessWindow and reports the run stuck when servers
@@ -442,6 +450,9 @@ func (r *run) livenessPhase() {
 		r.world.Note(sim.KindFault, 0, 0, sim.HashString("liveness-phase-kept"), "liveness phase: faults kept")
 		return
 	}
+	if r.keptLivenessPhase() {
+		return
+	}
 	r.world.Note(sim.KindFault, 0, 0, sim.HashString("liveness-phase"), "liveness phase: heal all, stop loss, end pauses and drift, restart all")
 	r.net.Heal()
 	r.net.SetConfig(network.Config{LatencyMin: r.scenario.Network.LatencyMin, LatencyTailMean: r.scenario.Network.LatencyTailMean})
@@ -485,6 +496,7 @@ func (r *run) apply(f Fault) string {
 			id = r.currentLeader()
 		}
 		r.host.Pause(id, f.Duration)
+		r.avail.paused(r.world.Now(), id, f.Duration)
 		return fmt.Sprintf("pause n%d for %v", id, f.Duration)
 	case ActDrift:
 		r.host.Drift(f.Node, f.Factor)

@@ -41,7 +41,8 @@ type Scenario struct {
 	// once faults stop. The last 2×LivenessWindow of the run are the
 	// liveness phase: at its start every partition heals, every crashed
 	// node restarts and the network stops losing, duplicating and
-	// reordering messages (latency stays); every operation called before the phase's second half
+	// reordering messages (latency stays), except what a kept fault (Fault.Keep)
+	// holds; every operation called before the phase's second half
 	// must then complete within LivenessWindow of max(call, phase start).
 	LivenessWindow time.Duration
 	// KeepFaults leaves partitions, crashes, pauses and drift in place when
@@ -120,6 +121,7 @@ func (s Scenario) Validate() error {
 			add("faults[%d]: at %v is inside the liveness phase (faults must come before %v)", i, f.At, s.FaultsEnd())
 		}
 	}
+	errs = append(errs, s.validateKept()...)
 	return errors.Join(errs...)
 }
 
@@ -233,6 +235,10 @@ type Fault struct {
 	Factor float64
 	// Disk is what a crash does to the disk.
 	Disk DiskFault
+	// Keep makes the fault persist through the liveness phase (see
+	// keep.go): a crash, isolate, cut or partition whose servers stay down
+	// or cut off to the end of the run.
+	Keep bool
 }
 
 func (f Fault) String() string {
@@ -261,6 +267,9 @@ func (f Fault) String() string {
 	}
 	if f.Disk != DiskClean {
 		fmt.Fprintf(&b, " disk=%s", f.Disk)
+	}
+	if f.Keep {
+		b.WriteString(" keep")
 	}
 	return b.String()
 }
