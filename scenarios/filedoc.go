@@ -82,6 +82,7 @@ var fieldDocs = map[string]string{
 	"faults[].delay":    "The extra latency of a clog (required by clog, refused by the others).",
 	"faults[].duration": "The length of a pause (required by pause and pause-leader, refused by the others).",
 	"faults[].factor":   "The timer speed of a drift, in (0, 100]: 2 makes a 100ms timer fire after 50ms, 0.5 after 200ms, 1 stops the drift (required by drift, refused by the others).",
+	"faults[].keep":     "Keep the fault through the liveness phase, so that its servers stay down or cut off to the end of the run: only crash (with node or nodes), isolate, cut and partition can be kept, no later heal or restart may undo them, and together the kept faults must leave a majority up and connected. A protocol that needs more than a majority then fails the liveness and availability checks.",
 	"faults[].disk":     "What a crash does to the disk beyond losing the writes that were not synced: `torn` (the first unsynced write survives as a prefix of itself) or `corrupt` (a synced record gets a flipped byte; a node must detect it and halt). Only the crash actions take it.",
 
 	"regression.protocol": "The protocol to replay the seeds on (see `simrun list`), with features after plus signs.",
