@@ -16,7 +16,9 @@ import (
 // failed is a protocol that does not do what it claims.
 const InvariantStability = "stability"
 
-// RoleEvent is one nodes.RoleChanged fact, with when and by whom.
+// RoleEvent is one nodes.RoleChanged fact, with when and by whom; or,
+// with Applied set, the first command a server applied (kv.AppliedFact)
+// since its last role change.
 type RoleEvent struct {
 	_ struct{}
 	// At is the simulated time of the report.
@@ -24,33 +26,37 @@ type RoleEvent struct {
 	// Node is the server that reported it.
 	Node nodes.ID
 	// Role and Epoch are the fact's (Epoch: the Raft term, the Paxos
-	// ballot round).
+	// ballot round); unset when Applied.
 	Role  nodes.Role
 	Epoch uint64
+	// Applied marks the server's first applied command since its last
+	// role change, instead of a role change.
+	Applied bool
 }
 
-// CheckStability judges the role changes of a run with no faults at all
-// (the runner decides which runs qualify), in the order they were
-// reported, ending at end. The first election may take several rounds
-// (split votes raise the epoch); it ends when a server first becomes
-// leader, in epoch E. From then on no server may become leader again (a
-// leader change) and no server may report an epoch above E (a term or
-// round change: an election was started). A report of an epoch below E
-// comes from a server that has not yet heard of the leader, and a
-// candidate or pre-candidate report at E itself raises nothing; neither is
-// judged. A run in which no server ever becomes leader violates it too.
+// CheckStability judges the events of a run with no faults at all (the
+// runner decides which runs qualify), in the order they were reported,
+// ending at end.
+//
+// The first election ends once a leader is established: when a server
+// that leads applies a command while it leads (it has had an entry of its
+// epoch committed, Raft §5.4.2 and §8, or a value chosen in its ballot;
+// until then a rival that stood at the same time may still win, as
+// dueling Paxos proposers do, Paxos Made Simple §3). Until then split
+// votes and rival candidacies are part of the first election. If no
+// leader ever applies anything, the first election ends at the first
+// leader. From then on no server may become leader again (a leader
+// change) and no server may report an epoch above the established
+// leader's (a term or round change: an election was started). A report of
+// an epoch at or below it raises nothing and is not judged (a server that
+// had not yet heard of the leader, or a pre-vote). A run in which no
+// server ever becomes leader violates it too.
 //
 // It returns at most one violation, ClassEffect, at the first offending
 // report, with the number of offending reports.
 func CheckStability(events []RoleEvent, end time.Duration) []Violation {
-	first := -1
-	for i, e := range events {
-		if e.Role == nodes.RoleLeader {
-			first = i
-			break
-		}
-	}
-	if first < 0 {
+	settled := establishment(events)
+	if settled < 0 {
 		return []Violation{{
 			Invariant: InvariantStability,
 			Class:     ClassEffect,
@@ -58,10 +64,10 @@ func CheckStability(events []RoleEvent, end time.Duration) []Violation {
 			Detail:    fmt.Sprintf("no server became leader by the run end at %v, in a run without faults", end),
 		}}
 	}
-	leader := events[first]
+	leader := events[settled]
 	var offending []RoleEvent
-	for _, e := range events[first+1:] {
-		if e.Role == nodes.RoleLeader || e.Epoch > leader.Epoch {
+	for _, e := range events[settled+1:] {
+		if !e.Applied && (e.Role == nodes.RoleLeader || e.Epoch > leader.Epoch) {
 			offending = append(offending, e)
 		}
 	}
@@ -78,7 +84,33 @@ func CheckStability(events []RoleEvent, end time.Duration) []Violation {
 		Class:     ClassEffect,
 		At:        o.At,
 		Nodes:     involved(leader.Node, o.Node),
-		Detail: fmt.Sprintf("in a run without faults, %v became leader in epoch %d at %v, then %v reported %s in epoch %d at %v (%s); %d such report(s) after the first election",
+		Detail: fmt.Sprintf("in a run without faults, %v led in epoch %d from %v, then %v reported %s in epoch %d at %v (%s); %d such report(s) after the first election",
 			leader.Node, leader.Epoch, leader.At, o.Node, o.Role, o.Epoch, o.At, what, len(offending)),
 	}}
+}
+
+// establishment returns the position in events of the leader election
+// that ended the first election (see CheckStability), or -1 if no server
+// became leader.
+func establishment(events []RoleEvent) int {
+	first := -1
+	// leading[node] is the position of node's leader event while its last
+	// role report is leader.
+	leading := map[nodes.ID]int{}
+	for i, e := range events {
+		switch {
+		case e.Applied:
+			if at, ok := leading[e.Node]; ok {
+				return at
+			}
+		case e.Role == nodes.RoleLeader:
+			leading[e.Node] = i
+			if first < 0 {
+				first = i
+			}
+		default:
+			delete(leading, e.Node)
+		}
+	}
+	return first
 }

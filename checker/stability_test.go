@@ -14,6 +14,11 @@ func role(ms int, node nodes.ID, r nodes.Role, epoch uint64) RoleEvent {
 	return RoleEvent{At: time.Duration(ms) * time.Millisecond, Node: node, Role: r, Epoch: epoch}
 }
 
+// applies is node's first applied command since its last role change.
+func applies(ms int, node nodes.ID) RoleEvent {
+	return RoleEvent{At: time.Duration(ms) * time.Millisecond, Node: node, Applied: true}
+}
+
 func TestCheckStability(t *testing.T) {
 	const (
 		follower  = nodes.RoleFollower
@@ -30,16 +35,27 @@ func TestCheckStability(t *testing.T) {
 	}{
 		{
 			name:   "one election",
-			events: []RoleEvent{role(0, 1, follower, 0), role(160, 2, candidate, 1), role(165, 2, leader, 1)},
+			events: []RoleEvent{role(0, 1, follower, 0), role(160, 2, candidate, 1), role(165, 2, leader, 1), applies(170, 2), applies(171, 1)},
 		},
 		{
 			name: "a split vote first, then one leader; stragglers of the first election",
 			events: []RoleEvent{
 				role(150, 1, candidate, 1), role(151, 3, candidate, 1), // split
 				role(320, 3, candidate, 2), role(325, 3, leader, 2),
-				role(326, 1, follower, 2),  // the other candidate steps down
-				role(327, 4, candidate, 1), // pre-candidate report at an old epoch, not yet heard of the leader
-				role(329, 4, follower, 2),
+				role(326, 1, follower, 2), // the other candidate steps down
+				applies(330, 3),
+				role(331, 4, candidate, 2), // a pre-candidate at the leader's epoch: raises nothing
+				role(333, 4, follower, 2),
+			},
+		},
+		{
+			name: "dueling proposers before any leader applied anything belong to the first election",
+			events: []RoleEvent{
+				role(156, 5, candidate, 1), role(159, 4, candidate, 2), role(160, 5, leader, 1),
+				role(163, 5, candidate, 3), role(163, 4, leader, 2), role(167, 4, candidate, 4), role(169, 5, leader, 3),
+				applies(170, 1), // a follower applying does not establish anyone
+				applies(172, 5),
+				role(173, 4, follower, 3),
 			},
 		},
 		{
@@ -51,19 +67,28 @@ func TestCheckStability(t *testing.T) {
 		{
 			name: "followers time out under an idle leader",
 			events: []RoleEvent{
-				role(160, 2, candidate, 1), role(165, 2, leader, 1),
+				role(160, 2, candidate, 1), role(165, 2, leader, 1), applies(168, 2),
 				role(900, 4, candidate, 2), role(901, 2, follower, 2), role(905, 4, leader, 2),
 			},
 			wantAt:    900,
 			wantNodes: []nodes.ID{2, 4},
-			wantText:  "n4 reported candidate in epoch 2 at 900ms (a new epoch: an election was started); 3 such report(s)",
+			wantText:  "n2 led in epoch 1 from 165ms, then n4 reported candidate in epoch 2 at 900ms (a new epoch: an election was started); 3 such report(s)",
 		},
 		{
-			name:      "a second leader in the same epoch (dueling Paxos proposers)",
-			events:    []RoleEvent{role(160, 2, candidate, 1), role(161, 3, candidate, 1), role(165, 2, leader, 1), role(170, 2, follower, 1), role(171, 3, leader, 1)},
+			name: "a second leader in the same epoch after the first applied",
+			events: []RoleEvent{
+				role(160, 2, candidate, 1), role(161, 3, candidate, 1), role(165, 2, leader, 1), applies(167, 2),
+				role(170, 2, follower, 1), role(171, 3, leader, 1),
+			},
 			wantAt:    171,
 			wantNodes: []nodes.ID{2, 3},
 			wantText:  "a second leader election",
+		},
+		{
+			name:      "no leader ever applies: judged from the first leader",
+			events:    []RoleEvent{role(160, 2, candidate, 1), role(165, 2, leader, 1), role(500, 3, candidate, 2)},
+			wantAt:    500,
+			wantNodes: []nodes.ID{2, 3},
 		},
 	}
 	for _, tt := range tests {

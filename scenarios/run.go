@@ -138,6 +138,8 @@ type run struct {
 	// committed is the highest log index (or slot) any replica applied.
 	committed  uint64
 	violations []checker.Violation
+	// end collects what the end-of-run checks need (endchecks.go).
+	end endChecks
 }
 
 // Codes of the runner's own events (fault events carry the fault's index).
@@ -169,7 +171,7 @@ func Run(s Scenario, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("protocol %s: %w", o.Protocol, err)
 	}
-	r := &run{scenario: s, options: o, roles: map[nodes.ID]nodes.RoleChanged{}}
+	r := &run{scenario: s, options: o, roles: map[nodes.ID]nodes.RoleChanged{}, end: newEndChecks(s)}
 	r.world = sim.New(o.Seed, sim.Limits{MaxTime: s.Duration})
 	if o.Trace {
 		r.world.EnableTrace()
@@ -252,6 +254,7 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 		violations = append(violations,
 			checker.CheckLiveness(history, r.scenario.FaultsEnd(), r.scenario.LivenessWindow, w.Now())...)
 	}
+	violations = r.judgeEnd(violations, stop)
 	for i := range violations {
 		violations[i].Seed = r.options.Seed
 	}
@@ -285,6 +288,7 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 
 // Observe implements host.Observer.
 func (r *run) Observe(node nodes.ID, f nodes.Fact) {
+	r.end.observe(r.world.Now(), node, f)
 	switch f := f.(type) {
 	case nodes.RoleChanged:
 		r.noteRole(node, f)
