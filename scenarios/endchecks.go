@@ -68,7 +68,9 @@ func (e *endChecks) observe(now time.Duration, node nodes.ID, f nodes.Fact) {
 	case nodes.RoleChanged:
 		if e.quiet {
 			e.roles = append(e.roles, checker.RoleEvent{At: now, Node: node, Role: f.Role, Epoch: f.Epoch})
-			e.appliedSinceRole[node] = false
+			if int(node) < len(e.appliedSinceRole) {
+				e.appliedSinceRole[node] = false
+			}
 		}
 	}
 }
@@ -77,7 +79,7 @@ func (e *endChecks) applied(now time.Duration, node nodes.ID, index uint64) {
 	if now <= e.targetAt {
 		e.target = max(e.target, index)
 	}
-	if e.quiet && !e.appliedSinceRole[node] {
+	if e.quiet && int(node) < len(e.appliedSinceRole) && !e.appliedSinceRole[node] {
 		e.roles = append(e.roles, checker.RoleEvent{At: now, Node: node, Applied: true})
 		e.appliedSinceRole[node] = true
 	}

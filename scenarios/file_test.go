@@ -49,7 +49,7 @@ func fullScenario() Scenario {
 		},
 		Workload: client.Config{
 			Keys: 7, KeyDistribution: "zipfian", ZipfExponent: 1.5, Mix: client.Mix{Get: 1, Put: 2, Append: 3, CAS: 4},
-			ThinkTimeMean: ms, Timeout: 2 * ms, Backoff: 3 * ms,
+			ThinkTimeMean: ms, Timeout: 2 * ms, Backoff: 3 * ms, Burst: 5 * ms, Idle: 6 * ms,
 		},
 		Faults: []Fault{
 			{At: 100 * ms, Action: ActPartition, Groups: [][]nodes.ID{{1, 2}, {3, 4, 5}}},
@@ -196,6 +196,7 @@ var badFiles = []struct {
 	{"liveness-window-too-long.yaml", 3, "liveness_window", "2×1.5s is longer than the duration 2s"},
 	{"no-servers.yaml", 2, "servers", "0, need 1..15"},
 	{"unknown-key-distribution.yaml", 4, "workload.key_distribution", `"pareto", want uniform or zipfian`},
+	{"burst-without-idle.yaml", 4, "workload.burst", "300ms and idle: 0s, set both or neither"},
 }
 
 func TestMalformedFilesNameTheLineAndTheField(t *testing.T) {

@@ -141,6 +141,17 @@ type Bugs struct {
 	// from its lease after followers whose clocks run fast have elected a
 	// new leader that accepted writes.
 	LeaseIgnoresDrift bool
+	// FollowersNeverApply keeps every server but the leader from applying
+	// committed entries (Figure 2, "Rules for Servers, All Servers": if
+	// commitIndex > lastApplied, apply): followers store, acknowledge and
+	// commit entries, but their state machines stay behind until they
+	// lead. Clients, served by the leader, notice nothing.
+	FollowersNeverApply bool
+	// NoIdleHeartbeats makes the heartbeat timer send AppendEntries only
+	// to followers that lack entries (§5.2: a leader sends heartbeats
+	// during idle periods to prevent election timeouts): while no
+	// commands come, followers hear nothing and stand for election.
+	NoIdleHeartbeats bool
 }
 
 // DefaultConfig returns the paper's usual timing: election timeout
