@@ -295,6 +295,8 @@ func workloadFields(c *client.Config) []field {
 		durationField("think_time_mean", &c.ThinkTimeMean),
 		durationField("timeout", &c.Timeout),
 		durationField("backoff", &c.Backoff),
+		omitZero(durationField("burst", &c.Burst), c.Burst == 0),
+		omitZero(durationField("idle", &c.Idle), c.Idle == 0),
 	}
 }
 

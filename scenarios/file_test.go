@@ -49,7 +49,7 @@ func fullScenario() Scenario {
 		},
 		Workload: client.Config{
 			Keys: 7, KeyDistribution: "zipfian", ZipfExponent: 1.5, Mix: client.Mix{Get: 1, Put: 2, Append: 3, CAS: 4},
-			ThinkTimeMean: ms, Timeout: 2 * ms, Backoff: 3 * ms,
+			ThinkTimeMean: ms, Timeout: 2 * ms, Backoff: 3 * ms, Burst: 5 * ms, Idle: 6 * ms,
 		},
 		Faults: []Fault{
 			{At: 100 * ms, Action: ActPartition, Groups: [][]nodes.ID{{1, 2}, {3, 4, 5}}},
@@ -203,6 +203,7 @@ var badFiles = []struct {
 	// file does not show.
 	{"zero-mix.yaml", 4, "workload.mix", "every weight is 0; give at least one of them a positive value (the default mix is {get: 40, put: 25, append: 25, cas: 10})"},
 	{"empty-mix.yaml", 4, "workload.mix", "every weight is 0"},
+	{"burst-without-idle.yaml", 4, "workload.burst", "300ms and idle: 0s, set both or neither"},
 }
 
 func TestMalformedFilesNameTheLineAndTheField(t *testing.T) {

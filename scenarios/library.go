@@ -39,6 +39,16 @@ type named struct {
 // library is the list of named scenarios, in the order `simrun list` shows.
 var library = []named{
 	{"steady", "no faults: a baseline for throughput and latency", func(s *Scenario) {}},
+	{"idle-bursts", "no faults: 6 clients call in 300ms bursts separated by 600ms of silence, longer than any election timeout, so only heartbeats keep the leader", func(s *Scenario) {
+		// Raft §5.2: a leader keeps its authority by heartbeats alone
+		// while no command comes; a follower that hears nothing for an
+		// election timeout stands. The stability check holds every
+		// protocol to one election here.
+		s.Clients = 6
+		s.Workload.ThinkTimeMean = 5 * time.Millisecond
+		s.Workload.Burst = 300 * time.Millisecond
+		s.Workload.Idle = 600 * time.Millisecond
+	}},
 	{"leader-isolation", "the leader is cut off from the other servers at 1.5s and rejoins at 3s", func(s *Scenario) {
 		s.Faults = []Fault{
 			{At: 1500 * time.Millisecond, Action: ActIsolateLeader},

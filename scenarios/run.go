@@ -141,6 +141,8 @@ type run struct {
 	violations []checker.Violation
 	// costs counts snapshots as they are reported (costCounter.observe).
 	costs costCounter
+	// end collects what the end-of-run checks need (endchecks.go).
+	end endChecks
 }
 
 // Codes of the runner's own events (fault events carry the fault's index).
@@ -172,7 +174,7 @@ func Run(s Scenario, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("protocol %s: %w", o.Protocol, err)
 	}
-	r := &run{scenario: s, options: o, roles: map[nodes.ID]nodes.RoleChanged{}}
+	r := &run{scenario: s, options: o, roles: map[nodes.ID]nodes.RoleChanged{}, end: newEndChecks(s)}
 	r.world = sim.New(o.Seed, sim.Limits{MaxTime: s.Duration})
 	if o.Trace {
 		r.world.EnableTrace()
@@ -259,6 +261,7 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 			checker.CheckLiveness(history, r.scenario.FaultsEnd(), r.scenario.LivenessWindow+r.scenario.keptSearch(), w.Now())...)
 		violations = append(violations, checker.CheckAvailability(history, r.avail.windows(w.Now()), availabilityBound(r.scenario, r.options.maxClockDrift))...)
 	}
+	violations = r.judgeEnd(violations, stop)
 	for i := range violations {
 		violations[i].Seed = r.options.Seed
 	}
@@ -295,6 +298,7 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 
 // Observe implements host.Observer.
 func (r *run) Observe(node nodes.ID, f nodes.Fact) {
+	r.end.observe(r.world.Now(), node, f)
 	switch f := f.(type) {
 	case nodes.RoleChanged:
 		r.noteRole(node, f)

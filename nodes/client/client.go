@@ -52,6 +52,15 @@ type Config struct {
 	// Backoff is how long the client waits after a "not leader" reply
 	// without a hint before it tries the next server.
 	Backoff time.Duration
+	// Burst and Idle, when both are set, make the load come in bursts:
+	// simulated time is cut into cycles of Burst then Idle, from 0, and a
+	// client calls new operations only during a Burst; one whose think
+	// time ends in an Idle waits for the next Burst (an operation in
+	// flight still completes and retries). An Idle longer than an
+	// election timeout leaves the cluster with nothing to do but keep
+	// its leader. Zero (both): a steady load, drawn exactly as before.
+	Burst time.Duration
+	Idle  time.Duration
 }
 
 // Validate says what is wrong with c, naming the field.
@@ -73,8 +82,27 @@ func (c Config) Validate() error {
 		return fmt.Errorf("timeout: %v, must be positive", c.Timeout)
 	case c.Backoff < 0:
 		return fmt.Errorf("backoff: %v is negative", c.Backoff)
+	case c.Burst < 0:
+		return fmt.Errorf("burst: %v is negative", c.Burst)
+	case c.Idle < 0:
+		return fmt.Errorf("idle: %v is negative", c.Idle)
+	case (c.Burst == 0) != (c.Idle == 0):
+		return fmt.Errorf("burst: %v and idle: %v, set both or neither", c.Burst, c.Idle)
 	}
 	return nil
+}
+
+// untilBurst is how long after now the next operation may be called: 0
+// inside a Burst (or without bursts), else the time to the next Burst.
+func (c Config) untilBurst(now time.Duration) time.Duration {
+	if c.Burst <= 0 || c.Idle <= 0 {
+		return 0
+	}
+	into := now % (c.Burst + c.Idle)
+	if into < c.Burst {
+		return 0
+	}
+	return c.Burst + c.Idle - into
 }
 
 const (
@@ -128,7 +156,14 @@ func (c *Client) Start(env nodes.Env) {
 	}
 	servers := env.Servers()
 	c.target = servers[env.Rand().IntN(len(servers))]
-	c.env.SetTimer(c.think(), nodes.Timer{Kind: timerNext})
+	c.env.SetTimer(c.pause(), nodes.Timer{Kind: timerNext})
+}
+
+// pause is the time until the next call: the think time, stretched to the
+// next Burst when it would end in an Idle.
+func (c *Client) pause() time.Duration {
+	think := c.think()
+	return think + c.config.untilBurst(c.env.Now()+think)
 }
 
 func (c *Client) think() time.Duration {
@@ -252,7 +287,7 @@ func (c *Client) Receive(from nodes.ID, m nodes.Message) {
 	c.remember(c.current)
 	c.history.Ops = append(c.history.Ops, c.current)
 	c.busy = false
-	c.env.SetTimer(c.think(), nodes.Timer{Kind: timerNext})
+	c.env.SetTimer(c.pause(), nodes.Timer{Kind: timerNext})
 }
 
 // redirect follows a "not leader" reply: to the hinted leader at once, or

@@ -13,8 +13,12 @@ import (
 // handlePrepare is phase 1b ("Paxos Made Simple" §2.2): promise a ballot
 // above every ballot promised so far and report what was accepted. The
 // promise is durable before the reply. A candidate or leader that sees a
-// higher ballot steps down. A Prepare never restarts the failure timer: its
-// sender has not won yet and may never win.
+// higher ballot steps down. Promising a new ballot restarts the failure
+// timer, as granting a vote restarts a Raft follower's election timer
+// (Raft Figure 2): the sender is running phase 1 and will be heard from if
+// it wins, so standing at once would only start a duel of proposers (Paxos
+// Made Simple §3) that deposes it. A Prepare that is disregarded, rejected
+// or repeated leaves the timer alone.
 func (n *Node) handlePrepare(from nodes.ID, m Prepare) {
 	n.sawBallot(m.Ballot)
 	if n.below(m.Ballot, n.promised) {
@@ -30,6 +34,7 @@ func (n *Node) handlePrepare(from nodes.ID, m Prepare) {
 			n.becomeFollower(0)
 		}
 		n.leader = 0
+		n.resetFailureTimer()
 	}
 	n.persist()
 	n.send(from, n.promiseFor(m.Ballot, m.From))

@@ -14,11 +14,12 @@
 // are (round, node id) pairs, unique per node and totally ordered.
 //
 // Followers notice a failed leader by missed heartbeats, with randomized
-// timeouts drawn from env.Rand(). The failure timer restarts only on a
-// message from a leader whose ballot this node's promise admits, never on a
-// Prepare or on a message it rejects: a would-be leader that cannot win must
-// not keep a node from standing itself (the lesson Raft taught us, see
-// raft.becomeFollower). A node that sees a higher ballot steps down.
+// timeouts drawn from env.Rand(). The failure timer restarts on a message
+// from a leader whose ballot this node's promise admits and when this node
+// promises a new ballot (as a Raft follower's does when it grants a vote),
+// never on a message it rejects or disregards: a would-be leader that cannot
+// win must not keep a node from standing itself (the lesson Raft taught us,
+// see raft.becomeFollower). A node that sees a higher ballot steps down.
 //
 // Because any node can win phase 1 (Paxos has no up-to-date check), a node
 // that cannot hear the leader would otherwise take over as soon as its

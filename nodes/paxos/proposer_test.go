@@ -233,10 +233,10 @@ func TestHigherBallotStepsDown(t *testing.T) {
 	}
 }
 
-// TestFailureTimerRestartsOnlyForAnAdmittedLeader: a Prepare (its sender
-// has not won and may never win) and any message below the promise leave
-// the failure timer alone; a request from a leader the promise admits
-// restarts it.
+// TestFailureTimerRestartsOnlyForAnAdmittedLeader: a message below the
+// promise and a repeated Prepare leave the failure timer alone; promising a
+// new ballot restarts it (as granting a Raft vote does), and so does a
+// request from a leader the promise admits.
 func TestFailureTimerRestartsOnlyForAnAdmittedLeader(t *testing.T) {
 	env := newEnv(t, 2, 3)
 	n := startNode(env, DefaultConfig())
@@ -246,11 +246,15 @@ func TestFailureTimerRestartsOnlyForAnAdmittedLeader(t *testing.T) {
 	armed, ok := env.timer(timerFailure)
 	require.True(t, ok)
 
+	n.Receive(3, Prepare{Ballot: ballot(3, 3), From: 1}) // promised: restarts it
+	promised, ok := env.timer(timerFailure)
+	require.True(t, ok)
+	assert.NotEqual(t, armed.id, promised.id, "promising a new ballot restarts it")
+	armed = promised
 	for _, in := range []struct {
 		from nodes.ID
 		msg  nodes.Message
 	}{
-		{3, Prepare{Ballot: ballot(3, 3), From: 1}},                             // promised; its sender has not won
 		{3, Prepare{Ballot: ballot(1, 3), From: 1}},                             // rejected
 		{1, Heartbeat{Ballot: ballot(2, 1)}},                                    // the old leader, now below the promise
 		{1, Accept{Ballot: ballot(2, 1), Slot: 1, Cmds: []kv.Command{kv.Noop}}}, // likewise

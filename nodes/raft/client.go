@@ -72,6 +72,9 @@ func (n *Node) applyCommitted() {
 	if n.commit > n.log.lastIndex() {
 		panic(fmt.Sprintf("raft: node %v commit(%d) is out of range [lastIndex(%d)]", n.self, n.commit, n.log.lastIndex()))
 	}
+	if n.cfg.Bugs.FollowersNeverApply && n.role != nodes.RoleLeader {
+		return
+	}
 	limit := n.commit
 	if n.cfg.Bugs.ApplyBeforeCommit && !n.logDirty {
 		limit = n.log.lastIndex()

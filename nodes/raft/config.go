@@ -158,6 +158,17 @@ type Bugs struct {
 	// round after the one that would confirm it (thesis §6.4 needs one),
 	// so reads cost an extra round of messages.
 	ExtraReadRound bool
+	// FollowersNeverApply keeps every server but the leader from applying
+	// committed entries (Figure 2, "Rules for Servers, All Servers": if
+	// commitIndex > lastApplied, apply): followers store, acknowledge and
+	// commit entries, but their state machines stay behind until they
+	// lead. Clients, served by the leader, notice nothing.
+	FollowersNeverApply bool
+	// NoIdleHeartbeats makes the heartbeat timer send AppendEntries only
+	// to followers that lack entries (§5.2: a leader sends heartbeats
+	// during idle periods to prevent election timeouts): while no
+	// commands come, followers hear nothing and stand for election.
+	NoIdleHeartbeats bool
 }
 
 // DefaultConfig returns the paper's usual timing: election timeout

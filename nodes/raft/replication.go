@@ -85,6 +85,9 @@ func (n *Node) broadcastHeartbeat() {
 		if i == n.selfSlot {
 			continue
 		}
+		if n.cfg.Bugs.NoIdleHeartbeats && n.progress[i].match >= n.log.lastIndex() {
+			continue
+		}
 		if pr := &n.progress[i]; pr.replicating {
 			pr.next = pr.match + 1
 		}
