@@ -21,10 +21,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/consim/consim/checker"
-	"github.com/consim/consim/scenarios/internal/browsertest"
 	"github.com/consim/consim/nodes/client"
 	"github.com/consim/consim/nodes/kv"
 	"github.com/consim/consim/scenarios/explain"
+	"github.com/consim/consim/scenarios/internal/browsertest"
 )
 
 // failure is a failing run the artifact tests write out and look at.
