@@ -63,6 +63,8 @@ var fieldDocs = map[string]string{
 	"workload.key_distribution": "How a client draws a key: `uniform` (or empty) or `zipfian` (k0 the hottest).",
 	"workload.zipf_exponent":    "The zipfian skew s, in (1, 10]; 0 means 1.2. Only read with key_distribution: zipfian.",
 	"workload.mix":              "The weights of the operation kinds a client draws. A file's mix replaces the default as a whole (the kinds left out weigh 0); at least one weight must be positive.",
+	"workload.burst":            "With idle, makes the load come in bursts: simulated time is cut into cycles of burst then idle from the start, and clients call new operations only during a burst (an operation in flight still completes and retries). Set both or neither; neither is a steady load.",
+	"workload.idle":             "The quiet part of each burst cycle (see burst). An idle longer than an election timeout leaves the cluster nothing to do but keep its leader, which is what the stability check watches.",
 	"workload.think_time_mean":  "The mean of the exponential pause between an operation's return and the client's next call.",
 	"workload.timeout":          "How long a client waits for a reply before it resends the same command (same client id and sequence number) to another server.",
 	"workload.backoff":          "How long a client waits after a \"not leader\" reply without a leader hint before it tries the next server.",
