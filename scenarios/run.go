@@ -36,6 +36,10 @@ type Options struct {
 	// check that runs out is reported as "unknown", never as a pass.
 	// Zero means DefaultLinearizabilityTimeout.
 	LinearizabilityTimeout time.Duration
+	// MemoryBudget bounds what the run may hold, in bytes, as estimated
+	// from its counts (see budget.go); a run that reaches it stops with the
+	// verdict "budget". Zero means DefaultMemoryBudget.
+	MemoryBudget int64
 
 	// maxClockDrift is the largest factor by which the scenario's drift
 	// faults make a server's timers run fast or slow (see maxClockDrift);
@@ -77,6 +81,13 @@ type Result struct {
 	Swarm bool `json:"swarm,omitempty"`
 	// Halts counts nodes that refused a corrupt disk and stopped.
 	Halts int `json:"halts"`
+	// TraceTruncated says the kept trace stopped at its share of the
+	// memory budget: Trace is then a prefix of the run.
+	TraceTruncated bool `json:"trace_truncated,omitempty"`
+	// MemoryEstimate is what the run held at its end, in bytes, as its
+	// memory budget estimates it (see budget.go): deterministic, unlike
+	// the process's memory.
+	MemoryEstimate uint64 `json:"memory_estimate"`
 	// Played is the scenario as played: a swarm scenario's drawn faults
 	// written out (and Swarm off), so that it replays the same run without
 	// swarm mode and can be saved as a regression.
@@ -138,6 +149,8 @@ type run struct {
 	// committed is the highest log index (or slot) any replica applied.
 	committed  uint64
 	violations []checker.Violation
+	// meter estimates what the run holds, for its memory budget.
+	meter *meter
 }
 
 // Codes of the runner's own events (fault events carry the fault's index).
@@ -170,7 +183,9 @@ func Run(s Scenario, o Options) (Result, error) {
 		return Result{}, fmt.Errorf("protocol %s: %w", o.Protocol, err)
 	}
 	r := &run{scenario: s, options: o, roles: map[nodes.ID]nodes.RoleChanged{}}
-	r.world = sim.New(o.Seed, sim.Limits{MaxTime: s.Duration})
+	history := &client.History{}
+	r.meter = newMeter(r, history)
+	r.world = sim.New(o.Seed, budgetLimits(s, o, r.meter))
 	if o.Trace {
 		r.world.EnableTrace()
 	}
@@ -178,7 +193,6 @@ func Run(s Scenario, o Options) (Result, error) {
 	r.faults = slices.Clone(played.Faults)
 	slices.SortStableFunc(r.faults, func(a, b Fault) int { return cmp.Compare(a.At, b.At) })
 
-	history := &client.History{}
 	makers := make([]func() nodes.Node, 0, s.Servers+s.Clients)
 	for range s.Servers {
 		makers = append(makers, newServer)
@@ -208,6 +222,8 @@ func Run(s Scenario, o Options) (Result, error) {
 	res.Protocol, res.Bug, res.Scenario, res.Seed = proto.Name, o.Bug, s.Name, o.Seed
 	res.Played, res.Swarm = played, s.Swarm
 	res.Halts = r.halts
+	res.TraceTruncated = r.world.TraceTruncated()
+	res.MemoryEstimate = r.meter.Usage()
 	return res, nil
 }
 
@@ -238,6 +254,12 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 	slices.Sort(latencies)
 	res.LatencyP50 = percentile(latencies, 50)
 	res.LatencyP99 = percentile(latencies, 99)
+	if stop == sim.StopBudget {
+		// Stopped part way: judged only by the online checkers, which held.
+		res.Violations = append(r.violations, r.budgetViolation(r.meter))
+		res.Verdict = verdict(res.Violations)
+		return res
+	}
 
 	timeout := r.options.LinearizabilityTimeout
 	if timeout == 0 {
@@ -262,7 +284,7 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 
 // verdict names the most serious class among the violations.
 func verdict(violations []checker.Violation) string {
-	order := []checker.Class{checker.ClassCrash, checker.ClassSafety, checker.ClassStuck, checker.ClassLinearizability, checker.ClassUnknown, checker.ClassLiveness, checker.ClassEffect}
+	order := []checker.Class{checker.ClassCrash, checker.ClassSafety, checker.ClassStuck, checker.ClassLinearizability, checker.ClassUnknown, checker.ClassLiveness, checker.ClassEffect, checker.ClassBudget}
 	for _, class := range order {
 		for _, v := range violations {
 			if v.Class == class {
