@@ -244,7 +244,7 @@ func reproduceFileCommand(res Result, path string) string {
 	if res.Bug != "" {
 		bug = " --bug " + res.Bug
 	}
-	return fmt.Sprintf("simrun run --protocol %s%s --scenario-file %s --seed %d", res.Protocol, bug, shellWord(path), res.Seed)
+	return fmt.Sprintf("simrun run --protocol %s%s --scenario-file %s --seed %d", res.Protocol, bug, shellWord(path), res.Seed) + res.LimitFlags()
 }
 
 // plainShellWord matches what a POSIX shell reads as one word unquoted.

@@ -129,6 +129,20 @@ func (m *meter) count(op client.Op) {
 	m.squares += 2*n + 1
 }
 
+// searchBudget is what the run's budget leaves the linearizability check's
+// search once the run is over: the budget less what the run holds without
+// the search (the run and its history stay in memory while it is judged),
+// and at least an eighth of the budget.
+func (r *run) searchBudget() uint64 {
+	budget := r.options.memoryBudget()
+	r.meter.Usage()
+	held := r.meter.last.total - r.meter.last.porcupine
+	if held >= budget-budget/8 {
+		return budget / 8
+	}
+	return budget - held
+}
+
 // budgetViolation is the verdict of a run the budget stopped.
 func (r *run) budgetViolation(m *meter) checker.Violation {
 	u := m.last
@@ -156,4 +170,31 @@ func FormatBytes(n uint64) string {
 		return fmt.Sprintf("%d%s", int64(value), units[unit])
 	}
 	return fmt.Sprintf("%.1f%s", value, units[unit])
+}
+
+// LimitFlags are the simrun flags that give a run the memory budget and
+// linearizability timeout it ran with, when they were not the defaults
+// ("" when they were), for its reproduce command: a run's verdict can
+// depend on them.
+func (r Result) LimitFlags() string {
+	flags := ""
+	if r.MemoryBudget != 0 {
+		flags += " --max-memory " + exactBytes(uint64(r.MemoryBudget))
+	}
+	if r.LinearizabilityTimeout != 0 {
+		flags += " --linearizability-timeout " + r.LinearizabilityTimeout.String()
+	}
+	return flags
+}
+
+// exactBytes writes n in the largest binary unit that divides it, so that
+// it reads back as exactly n: 512MiB, 1536MiB, 1000000000B.
+func exactBytes(n uint64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	unit := 0
+	for n != 0 && n%1024 == 0 && unit < len(units)-1 {
+		n /= 1024
+		unit++
+	}
+	return fmt.Sprintf("%d%s", n, units[unit])
 }

@@ -88,6 +88,11 @@ type Result struct {
 	// memory budget estimates it (see budget.go): deterministic, unlike
 	// the process's memory.
 	MemoryEstimate uint64 `json:"memory_estimate"`
+	// MemoryBudget and LinearizabilityTimeout are the run's Options when
+	// they were set (zero: the defaults), so that its reproduce command
+	// gives them too (LimitFlags).
+	MemoryBudget           int64         `json:"memory_budget,omitempty"`
+	LinearizabilityTimeout time.Duration `json:"linearizability_timeout_ns,omitempty"`
 	// Played is the scenario as played: a swarm scenario's drawn faults
 	// written out (and Swarm off), so that it replays the same run without
 	// swarm mode and can be saved as a regression.
@@ -117,7 +122,7 @@ func (r Result) ReproduceCommand() string {
 	if r.Bug != "" {
 		bug = " --bug " + r.Bug
 	}
-	return fmt.Sprintf("simrun run --protocol %s%s --scenario %s --seed %d", r.Protocol, bug, r.Scenario, r.Seed)
+	return fmt.Sprintf("simrun run --protocol %s%s --scenario %s --seed %d", r.Protocol, bug, r.Scenario, r.Seed) + r.LimitFlags()
 }
 
 // run is the state of one run: it is the host's Observer and the handler
@@ -224,6 +229,7 @@ func Run(s Scenario, o Options) (Result, error) {
 	res.Halts = r.halts
 	res.TraceTruncated = r.world.TraceTruncated()
 	res.MemoryEstimate = r.meter.Usage()
+	res.MemoryBudget, res.LinearizabilityTimeout = o.MemoryBudget, o.LinearizabilityTimeout
 	return res, nil
 }
 
@@ -265,7 +271,7 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 	if timeout == 0 {
 		timeout = DefaultLinearizabilityTimeout
 	}
-	res.Linearizability = checker.CheckLinearizable(history, w.Now(), timeout)
+	res.Linearizability = checker.CheckLinearizableWithin(history, w.Now(), timeout, r.searchBudget())
 	violations := r.violations
 	if v := res.Linearizability.Violation(); v != nil {
 		violations = append(violations, *v)

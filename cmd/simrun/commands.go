@@ -65,6 +65,7 @@ func runCommand(inv invocation, args []string) (int, error) {
 	bug := fs.String("bug", "", "switch on a catalog bug (see simrun bugs --list)")
 	artifacts := artifactsFlag(fs)
 	checkDeterminism := fs.Bool("check-determinism", false, "run the seed twice more and compare the traces event by event; two runs that differ are a failure (exit 1) that names the first divergent event")
+	limits := addLimitFlags(fs)
 	if err := parse(fs, args, stdout); err != nil {
 		return exitUsage, err
 	}
@@ -83,6 +84,12 @@ func runCommand(inv invocation, args []string) (int, error) {
 	// A failure's artifacts folder replays the run with the trace on
 	// (and checks that the replay is the same run).
 	o := scenarios.Options{Protocol: *protocol, Bug: *bug, Seed: seed, Trace: *tracePath != ""}
+	if err := limits.apply(&o); err != nil {
+		return exitUsage, err
+	}
+	if inv.limitMemory {
+		limitMemory(1, must(limits.budget()))
+	}
 	res, err := inv.runScenario(s, o)
 	if err != nil {
 		return exitUsage, err
@@ -97,7 +104,7 @@ func runCommand(inv invocation, args []string) (int, error) {
 			line.Nondeterministic = d.String()
 		}
 	}
-	if res.Failed() && *artifacts != "" {
+	if res.Failed() && *artifacts != "" && !stoppedByBudget(res) {
 		folder, err := scenarios.WriteArtifacts(*artifacts, s, o, res)
 		if err != nil {
 			// The violation is the news: say the folder is missing, keep
@@ -118,14 +125,14 @@ func runCommand(inv invocation, args []string) (int, error) {
 	} else {
 		printSummary(stdout, res, *scenarioFile)
 		if *tracePath != "" {
-			fmt.Fprintf(stdout, "  trace          %s (%d events)\n", *tracePath, len(res.Trace))
+			fmt.Fprintf(stdout, "  trace          %s (%d events%s)\n", *tracePath, len(res.Trace), truncatedNote(res))
 		}
 		printRunNotes(stdout, line, *checkDeterminism)
 	}
-	if res.Failed() || line.Nondeterministic != "" {
+	if line.Nondeterministic != "" {
 		return exitViolation, nil
 	}
-	return exitOK, nil
+	return failureCode(failedOnly(res)), nil
 }
 
 // printRunNotes prints, under a run's summary, where its artifacts went
@@ -249,7 +256,12 @@ func sweepCommand(inv invocation, args []string) (int, error) {
 	shrink := fs.Bool("shrink", false, "shrink the failing runs (at most --max-artifacts of them) and write each smallest failing scenario, with a regression block, as <protocol>-<scenario>[-<bug>]-seed-<N>-shrunk.yaml in the artifacts directory (the working directory when artifacts are off)")
 	checkDeterminism := fs.Bool("check-determinism", false, "run every seed twice and compare the fingerprints; a seed whose runs differ is a failing run (verdict nondeterministic), and the first few are replayed to name the first divergent event")
 	junit := fs.String("junit", "", "write a JUnit XML report to this file: a testcase per protocol, scenario and seed, a testsuite per protocol and scenario")
+	limits := addLimitFlags(fs)
 	if err := parse(fs, args, inv.stdout); err != nil {
+		return exitUsage, err
+	}
+	var plan0 scenarios.Options // the limits every run of the plan gets
+	if err := limits.apply(&plan0); err != nil {
 		return exitUsage, err
 	}
 	if *scenarioFile != "" && isSet(fs, "scenario") {
@@ -275,6 +287,11 @@ func sweepCommand(inv invocation, args []string) (int, error) {
 	plan.failures = failureOptions{artifactsDir: *artifacts, max: *maxArtifacts, shrink: *shrink}
 	plan.checkDeterminism = *checkDeterminism
 	plan.junit = *junit
+	plan.limits = plan0
+	if inv.limitMemory {
+		// Each worker holds a run; a failing run's artifacts replay one more.
+		limitMemory(plan.workers+1, must(limits.budget()))
+	}
 	return plan.execute(inv, *jsonOut)
 }
 

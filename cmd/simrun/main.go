@@ -107,6 +107,9 @@ type invocation struct {
 	// to play a protocol that is not deterministic.
 	simulate func(scenarios.Scenario, scenarios.Options) (scenarios.Result, error)
 	diverge  func(scenarios.Scenario, scenarios.Options) (*scenarios.Divergence, error)
+	// limitMemory sets the process's memory limit from the runs' budget
+	// (see limitMemory); main sets it, tests leave their process alone.
+	limitMemory bool
 }
 
 // runScenario runs s under o, as scenarios.Run (or the simulate hook) does,
@@ -156,7 +159,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	code := invocation{ctx: ctx, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}.run(os.Args[1:])
+	code := invocation{ctx: ctx, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, limitMemory: true}.run(os.Args[1:])
 	stop()
 	os.Exit(code)
 }

@@ -107,10 +107,7 @@ func mergeCommand(inv invocation, args []string) (int, error) {
 			noteFileScenarios(inv.stdout, results)
 		}
 	}
-	code := exitOK
-	if slices.ContainsFunc(results, scenarios.Result.Failed) {
-		code = exitViolation
-	}
+	code := failureCode(slices.DeleteFunc(slices.Clone(results), func(r scenarios.Result) bool { return !r.Failed() }))
 	if missing := missingRuns(results, first, last); missing != "" {
 		out := inv.stdout
 		if *jsonOut {
