@@ -43,7 +43,7 @@ type limitFlags struct {
 // addLimitFlags defines --max-memory and --linearizability-timeout on fs.
 func addLimitFlags(fs *flag.FlagSet) limitFlags {
 	return limitFlags{
-		fs: fs,
+		fs:     fs,
 		memory: fs.String("max-memory", "512MiB", "the memory budget of one run, as estimated from its counts (operations, disk records, queued events, the linearizability check's search): a run that reaches it stops with verdict budget (exit 3); a sweep holds about one budget per worker. In bytes or with a unit: KiB, MiB, GiB, KB, MB, GB"),
 		timeout: fs.Duration("linearizability-timeout", scenarios.DefaultLinearizabilityTimeout,
 			"wall time Porcupine may spend on one run's history; a check that runs out gives verdict unknown, never a pass"),
