@@ -51,7 +51,7 @@ func (s Scenario) checkLimits() []error {
 	if s.Duration > MaxDuration {
 		add("duration: %v is longer than %v, the longest run accepted (a fixed limit: for more coverage, sweep more seeds)", s.Duration, MaxDuration)
 	}
-	if s.Clients == 0 || s.Workload.Validate() != nil {
+	if s.Clients < 1 || s.Clients > MaxClients || s.Workload.Validate() != nil {
 		return errs
 	}
 	w := s.Workload
