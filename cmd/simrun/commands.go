@@ -289,8 +289,7 @@ func sweepCommand(inv invocation, args []string) (int, error) {
 	plan.junit = *junit
 	plan.limits = plan0
 	if inv.limitMemory {
-		// Each worker holds a run; a failing run's artifacts replay one more.
-		limitMemory(plan.workers+1, must(limits.budget()))
+		limitMemory(plan.workers, must(limits.budget()))
 	}
 	return plan.execute(inv, *jsonOut)
 }

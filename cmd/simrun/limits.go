@@ -114,15 +114,17 @@ func parseBytes(text string) (int64, error) {
 }
 
 // limitMemory sets the Go runtime's soft memory limit for a process that
-// holds up to worlds runs of budget bytes at once (and each one's kept
-// trace, a quarter of its budget), unless $GOMEMLIMIT says otherwise: the
-// garbage collector then collects sooner than simrun's GOGC would as the
-// heap nears it, so that the heap stays near what the runs hold.
+// holds up to worlds runs of budget bytes at once, and 256MiB besides,
+// unless $GOMEMLIMIT says otherwise: the garbage collector then collects
+// sooner than simrun's GOGC would as the heap nears it, so that the heap
+// stays near what the runs hold. (A run's kept trace, up to a quarter of
+// its budget, is not counted: a sweep keeps none but for the artifacts of
+// its first failing runs.)
 func limitMemory(worlds int, budget int64) {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
 		return
 	}
-	debug.SetMemoryLimit(int64(worlds)*budget/4*5 + 256<<20)
+	debug.SetMemoryLimit(int64(worlds)*budget + 256<<20)
 }
 
 // stoppedByBudget reports whether r reached its memory budget.
