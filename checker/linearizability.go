@@ -211,6 +211,8 @@ type LinearizabilityResult struct {
 	illegalOps     []string
 	runEnd         time.Duration
 	timeout        time.Duration
+	// searchBudget is the bound of a search that outgrew it (0: it did not).
+	searchBudget uint64
 }
 
 // CheckLinearizable checks with Porcupine that the client history is
@@ -235,6 +237,12 @@ type LinearizabilityResult struct {
 // left out: they change nothing and constrain nothing. No other operation
 // is left out.
 func CheckLinearizable(history []client.Op, runEnd time.Duration, timeout time.Duration) LinearizabilityResult {
+	return CheckLinearizableWithin(history, runEnd, timeout, 0)
+}
+
+// CheckLinearizableWithin is CheckLinearizable with Porcupine's search
+// bounded to about maxBytes (0: unbounded; see searchBudget).
+func CheckLinearizableWithin(history []client.Op, runEnd time.Duration, timeout time.Duration, maxBytes uint64) LinearizabilityResult {
 	clients := make([]nodes.ID, 0, len(history))
 	horizon := int64(runEnd)
 	for _, op := range history {
@@ -280,7 +288,13 @@ func CheckLinearizable(history []client.Op, runEnd time.Duration, timeout time.D
 		operations = append(operations, operation)
 	}
 	result.Ops = len(operations)
-	result.Outcome, result.Info = porcupine.CheckOperationsVerbose(KVModel(), operations, timeout)
+	model, search := KVModel(), newSearchBudget(operations, maxBytes)
+	search.bound(&model)
+	result.Outcome, result.Info = porcupine.CheckOperationsVerbose(model, operations, timeout)
+	if search.outgrown() {
+		result.Outcome, result.searchBudget = porcupine.Unknown, maxBytes
+		return result
+	}
 	if result.Outcome == porcupine.Illegal {
 		result.explainIllegal(history, partitionByKey(operations))
 	}
@@ -364,6 +378,11 @@ func (r LinearizabilityResult) Violation() *Violation {
 			Nodes:     r.illegalClients,
 			Detail:    detail,
 		}
+	case porcupine.Unknown:
+		if r.searchBudget > 0 {
+			return r.budgetViolation()
+		}
+		fallthrough
 	default:
 		detail := fmt.Sprintf("Porcupine did not decide within %v (%d operations, %d of unknown outcome): the history was not judged",
 			r.timeout, r.Ops, r.Unknown)

@@ -32,6 +32,7 @@ const (
 	InvariantLiveness               = "liveness"                // operations complete once faults heal
 	InvariantNodePanic              = "node-panic"              // a node panicked (created by the runner)
 	InvariantStuck                  = "stuck"                   // no server received anything for a long stretch (created by the runner)
+	InvariantMemoryBudget           = "memory-budget"           // the run outgrew its memory budget and was stopped (created by the runner)
 )
 
 // Class tells kinds of failure apart; each has its own exit path and wording.
@@ -58,6 +59,11 @@ const (
 	// a leader change in a quiet fault-free cluster, a leadership transfer
 	// that never hands over, a CheckQuorum leader that never steps down.
 	ClassEffect Class = "effect"
+	// ClassBudget is a run stopped when its estimated memory reached its
+	// budget (scenarios.Options.MemoryBudget); the runner creates these. It
+	// is not a pass (the run was not judged to its end) and not a
+	// protocol failure either.
+	ClassBudget Class = "budget"
 )
 
 // Violation is one broken invariant, with enough to reproduce and explain it.

@@ -240,7 +240,7 @@ func namedMatches(s Scenario) bool {
 // reproduceFileCommand is the simrun command line that replays res from
 // the scenario file path.
 func reproduceFileCommand(res Result, path string) string {
-	return runCommandLine(res.Protocol, res.Bug, "--scenario-file "+shellWord(path), res.Seed)
+	return runCommandLine(res.Protocol, res.Bug, "--scenario-file "+shellWord(path), res.Seed) + res.LimitFlags()
 }
 
 // plainShellWord matches what a POSIX shell reads as one word unquoted.

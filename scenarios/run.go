@@ -36,6 +36,10 @@ type Options struct {
 	// check that runs out is reported as "unknown", never as a pass.
 	// Zero means DefaultLinearizabilityTimeout.
 	LinearizabilityTimeout time.Duration
+	// MemoryBudget bounds what the run may hold, in bytes, as estimated
+	// from its counts (see budget.go); a run that reaches it stops with the
+	// verdict "budget". Zero means DefaultMemoryBudget.
+	MemoryBudget int64
 
 	// maxClockDrift is the largest factor by which the scenario's drift
 	// faults make a server's timers run fast or slow (see maxClockDrift);
@@ -80,6 +84,18 @@ type Result struct {
 	// Costs counts what the servers spent on disk and snapshots (see
 	// costs.go).
 	Costs Costs `json:"costs"`
+	// TraceTruncated says the kept trace stopped at its share of the
+	// memory budget: Trace is then a prefix of the run.
+	TraceTruncated bool `json:"trace_truncated,omitempty"`
+	// MemoryEstimate is what the run held at its end, in bytes, as its
+	// memory budget estimates it (see budget.go): deterministic, unlike
+	// the process's memory.
+	MemoryEstimate uint64 `json:"memory_estimate"`
+	// MemoryBudget and LinearizabilityTimeout are the run's Options when
+	// they were set (zero: the defaults), so that its reproduce command
+	// gives them too (LimitFlags).
+	MemoryBudget           int64         `json:"memory_budget,omitempty"`
+	LinearizabilityTimeout time.Duration `json:"linearizability_timeout_ns,omitempty"`
 	// Played is the scenario as played: a swarm scenario's drawn faults
 	// written out (and Swarm off), so that it replays the same run without
 	// swarm mode and can be saved as a regression.
@@ -106,7 +122,7 @@ func (r Result) Failed() bool { return r.Verdict != VerdictOK }
 // ReproduceCommand is the simrun command line that replays this run.
 // It starts with Program.
 func (r Result) ReproduceCommand() string {
-	return runCommandLine(r.Protocol, r.Bug, "--scenario "+shellWord(r.Scenario), r.Seed)
+	return runCommandLine(r.Protocol, r.Bug, "--scenario "+shellWord(r.Scenario), r.Seed) + r.LimitFlags()
 }
 
 // run is the state of one run: it is the host's Observer and the handler
@@ -143,6 +159,8 @@ type run struct {
 	costs costCounter
 	// end collects what the end-of-run checks need (endchecks.go).
 	end endChecks
+	// meter estimates what the run holds, for its memory budget.
+	meter *meter
 }
 
 // Codes of the runner's own events (fault events carry the fault's index).
@@ -175,7 +193,9 @@ func Run(s Scenario, o Options) (Result, error) {
 		return Result{}, fmt.Errorf("protocol %s: %w", o.Protocol, err)
 	}
 	r := &run{scenario: s, options: o, roles: map[nodes.ID]nodes.RoleChanged{}, end: newEndChecks(s)}
-	r.world = sim.New(o.Seed, sim.Limits{MaxTime: s.Duration})
+	history := &client.History{}
+	r.meter = newMeter(r, history)
+	r.world = sim.New(o.Seed, budgetLimits(s, o, r.meter))
 	if o.Trace {
 		r.world.EnableTrace()
 	}
@@ -183,7 +203,6 @@ func Run(s Scenario, o Options) (Result, error) {
 	r.faults = slices.Clone(played.Faults)
 	slices.SortStableFunc(r.faults, func(a, b Fault) int { return cmp.Compare(a.At, b.At) })
 
-	history := &client.History{}
 	makers := make([]func() nodes.Node, 0, s.Servers+s.Clients)
 	for range s.Servers {
 		makers = append(makers, newServer)
@@ -216,6 +235,9 @@ func Run(s Scenario, o Options) (Result, error) {
 	res.Played, res.Swarm = played, s.Swarm
 	res.Halts = r.halts
 	res.Costs = r.costs.total(r.host)
+	res.TraceTruncated = r.world.TraceTruncated()
+	res.MemoryEstimate = r.meter.Usage()
+	res.MemoryBudget, res.LinearizabilityTimeout = o.MemoryBudget, o.LinearizabilityTimeout
 	return res, nil
 }
 
@@ -246,12 +268,18 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 	slices.Sort(latencies)
 	res.LatencyP50 = percentile(latencies, 50)
 	res.LatencyP99 = percentile(latencies, 99)
+	if stop == sim.StopBudget {
+		// Stopped part way: judged only by the online checkers, which held.
+		res.Violations = append(r.violations, r.budgetViolation(r.meter))
+		res.Verdict = verdict(res.Violations)
+		return res
+	}
 
 	timeout := r.options.LinearizabilityTimeout
 	if timeout == 0 {
 		timeout = DefaultLinearizabilityTimeout
 	}
-	res.Linearizability = checker.CheckLinearizable(history, w.Now(), timeout)
+	res.Linearizability = checker.CheckLinearizableWithin(history, w.Now(), timeout, r.searchBudget())
 	violations := r.violations
 	if v := res.Linearizability.Violation(); v != nil {
 		violations = append(violations, *v)
@@ -275,7 +303,7 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 
 // verdict names the most serious class among the violations.
 func verdict(violations []checker.Violation) string {
-	order := []checker.Class{checker.ClassCrash, checker.ClassSafety, checker.ClassStuck, checker.ClassLinearizability, checker.ClassUnknown, checker.ClassLiveness, checker.ClassEffect}
+	order := []checker.Class{checker.ClassCrash, checker.ClassSafety, checker.ClassStuck, checker.ClassLinearizability, checker.ClassUnknown, checker.ClassLiveness, checker.ClassEffect, checker.ClassBudget}
 	for _, class := range order {
 		for _, v := range violations {
 			if v.Class == class {

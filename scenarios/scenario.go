@@ -74,11 +74,11 @@ func (s Scenario) FaultsEnd() time.Duration { return s.Duration - 2*s.LivenessWi
 func (s Scenario) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if s.Servers < 1 || s.Servers > 15 {
-		add("servers: %d, need 1..15", s.Servers)
+	if s.Servers < 1 || s.Servers > MaxServers {
+		add("servers: %d, need 1..%d (a fixed limit)", s.Servers, MaxServers)
 	}
-	if s.Clients < 0 || s.Clients > 100 {
-		add("clients: %d, need 0..100", s.Clients)
+	if s.Clients < 0 || s.Clients > MaxClients {
+		add("clients: %d, need 0..%d (a fixed limit)", s.Clients, MaxClients)
 	}
 	if err := s.Network.Validate(); err != nil {
 		add("network.%v", err)
@@ -99,6 +99,7 @@ func (s Scenario) Validate() error {
 	} else if s.Duration > 0 && s.FaultsEnd() < 0 {
 		add("liveness_window: 2×%v is longer than the duration %v", s.LivenessWindow, s.Duration)
 	}
+	errs = append(errs, s.checkLimits()...)
 	if r := s.Regression; r != nil {
 		if _, err := LookupProtocol(r.Protocol); err != nil {
 			add("regression.protocol: %v", err)

@@ -147,12 +147,12 @@ func (w *World) Note(kind Kind, from, to int, digest uint64, detail any) {
 	h = mix(h, uint64(to))
 	h = mix(h, digest)
 	w.fingerprint = h
-	if w.tracing {
+	if w.tracing && !w.traceTruncated {
 		var s string
 		if detail != nil {
 			s = fmt.Sprint(detail)
 		}
-		w.trace = append(w.trace, Record{At: w.now, Kind: kind, From: from, To: to, Digest: digest, Detail: s})
+		w.keep(Record{At: w.now, Kind: kind, From: from, To: to, Digest: digest, Detail: s})
 	}
 }
 

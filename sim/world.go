@@ -48,6 +48,15 @@ type Limits struct {
 	MaxTime time.Duration
 	// MaxEvents ends the run after this many events have fired.
 	MaxEvents uint64
+	// Meter and MaxUsage bound what a run holds (see budget.go): every
+	// MeterInterval events the World asks Meter for its usage and ends the
+	// run with StopBudget once it exceeds MaxUsage. Nil: no budget.
+	Meter    Meter
+	MaxUsage uint64
+	// MaxTraceBytes bounds the kept trace (see EnableTrace): past it the
+	// World stops keeping records, and the run goes on unchanged
+	// (TraceTruncated). Zero: no bound.
+	MaxTraceBytes uint64
 }
 
 // DefaultMaxEvents bounds runs whose Limits leave MaxEvents at zero.
@@ -60,6 +69,8 @@ const (
 	StopTimeLimit  StopReason = "time limit"
 	StopEventLimit StopReason = "event limit"
 	StopQuiescent  StopReason = "no events left"
+	// StopBudget: the Meter's usage exceeded MaxUsage.
+	StopBudget StopReason = "memory budget"
 )
 
 // World is one simulated universe. Create it with New.
@@ -78,6 +89,10 @@ type World struct {
 	kinds       kindCache
 	tracing     bool
 	trace       []Record
+	// traceBytes estimates the kept trace's size; traceTruncated says
+	// records were left out past Limits.MaxTraceBytes.
+	traceBytes     uint64
+	traceTruncated bool
 }
 
 // New returns a World for seed with the given limits.
@@ -176,6 +191,10 @@ func (w *World) Step() bool {
 	}
 	if w.events >= w.limits.MaxEvents {
 		w.Stop(StopEventLimit)
+		return false
+	}
+	if w.overBudget() {
+		w.Stop(StopBudget)
 		return false
 	}
 	// The handler gets the event in its slot, not a copy: the slot leaves

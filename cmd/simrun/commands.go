@@ -62,6 +62,7 @@ func runCommand(inv invocation, args []string) (int, error) {
 	bug := fs.String("bug", "", "switch on a catalog bug (see simrun bugs --list)")
 	artifacts := artifactsFlag(fs)
 	checkDeterminism := fs.Bool("check-determinism", false, "run the seed twice more, with the trace on, and compare those two runs' traces record by record; runs that differ are a failure (exit 1) that names the first divergent record")
+	limits := addLimitFlags(fs)
 	if err := parse(fs, args, stdout); err != nil {
 		return exitUsage, err
 	}
@@ -80,6 +81,12 @@ func runCommand(inv invocation, args []string) (int, error) {
 	// A failure's artifacts folder replays the run with the trace on
 	// (and checks that the replay is the same run).
 	o := scenarios.Options{Protocol: *protocol, Bug: *bug, Seed: seed, Trace: *tracePath != ""}
+	if err := limits.apply(&o); err != nil {
+		return exitUsage, err
+	}
+	if inv.limitMemory {
+		limitMemory(1, must(limits.budget()))
+	}
 	line, interrupted, err := untilInterrupted(inv, func() (runLine, error) {
 		return playRun(inv, s, o, *checkDeterminism, *artifacts)
 	})
@@ -103,14 +110,14 @@ func runCommand(inv invocation, args []string) (int, error) {
 	} else {
 		printSummary(stdout, res, *scenarioFile)
 		if *tracePath != "" {
-			fmt.Fprintf(stdout, "  trace           %s (%d records)\n", *tracePath, len(res.Trace))
+			fmt.Fprintf(stdout, "  trace           %s (%d records%s)\n", *tracePath, len(res.Trace), truncatedNote(res))
 		}
 		printRunNotes(stdout, line, *checkDeterminism)
 	}
-	if res.Failed() || line.Nondeterministic != "" {
+	if line.Nondeterministic != "" {
 		return exitViolation, nil
 	}
-	return exitOK, nil
+	return failureCode(failedOnly(res)), nil
 }
 
 // playRun makes the run of s under o, checks its determinism when asked,
@@ -131,7 +138,7 @@ func playRun(inv invocation, s scenarios.Scenario, o scenarios.Options, checkDet
 			line.Nondeterministic = d.String()
 		}
 	}
-	if res.Failed() && artifacts != "" {
+	if res.Failed() && artifacts != "" && !stoppedByBudget(res) {
 		folder, err := scenarios.WriteArtifacts(artifacts, s, o, res)
 		if err != nil {
 			// The violation is the news: say the folder is missing, keep
@@ -289,7 +296,12 @@ func sweepCommand(inv invocation, args []string) (int, error) {
 	shrink := fs.Bool("shrink", false, "shrink the failing runs (at most --max-artifacts of them) and write each smallest failing scenario, with a regression block, as <protocol>-<scenario>[-<bug>]-seed-<N>-shrunk.yaml in the artifacts directory (the working directory when artifacts are off)")
 	checkDeterminism := fs.Bool("check-determinism", false, "run every seed twice and compare the fingerprints; a seed whose runs differ is a failing run (verdict nondeterministic), and the first few are replayed to name the first divergent event")
 	junit := fs.String("junit", "", "write a JUnit XML report to this file: a testcase per protocol, scenario and seed, a testsuite per protocol and scenario")
+	limits := addLimitFlags(fs)
 	if err := parse(fs, args, inv.stdout); err != nil {
+		return exitUsage, err
+	}
+	var plan0 scenarios.Options // the limits every run of the plan gets
+	if err := limits.apply(&plan0); err != nil {
 		return exitUsage, err
 	}
 	if *scenarioFile != "" && isSet(fs, "scenario") {
@@ -315,6 +327,10 @@ func sweepCommand(inv invocation, args []string) (int, error) {
 	plan.failures = failureOptions{artifactsDir: *artifacts, max: *maxArtifacts, shrink: *shrink}
 	plan.checkDeterminism = *checkDeterminism
 	plan.junit = *junit
+	plan.limits = plan0
+	if inv.limitMemory {
+		limitMemory(plan.workers, must(limits.budget()))
+	}
 	return plan.execute(inv, *jsonOut)
 }
 

@@ -79,6 +79,7 @@ func shrinkCommand(inv invocation, args []string) (int, error) {
 	seedText := fs.String("seed", "", "the failing run's seed (required)")
 	out := fs.String("out", "", "write the shrunk scenario to this file (default: <scenario>-seed-<N>-shrunk.yaml in the working directory)")
 	maxRuns := fs.Int("max-runs", 300, "the most simulations the shrink may make")
+	limits := addLimitFlags(fs)
 	if err := parse(fs, args, stdout); err != nil {
 		return exitUsage, err
 	}
@@ -103,6 +104,12 @@ func shrinkCommand(inv invocation, args []string) (int, error) {
 		return exitUsage, err
 	}
 	o := scenarios.Options{Protocol: *protocol, Bug: *bug, Seed: seed}
+	if err := limits.apply(&o); err != nil {
+		return exitUsage, err
+	}
+	if inv.limitMemory {
+		limitMemory(1, must(limits.budget()))
+	}
 	first, err := scenarios.Run(s, o)
 	if err != nil {
 		return exitUsage, err
@@ -111,6 +118,10 @@ func shrinkCommand(inv invocation, args []string) (int, error) {
 	if !first.Failed() {
 		fmt.Fprintf(stdout, "shrink: %s: nothing to shrink: the run passes (verdict %s)\n", head, first.Verdict)
 		return exitOK, nil
+	}
+	if stoppedByBudget(first) {
+		fmt.Fprintf(stdout, "shrink: %s: nothing to shrink: the run reached its memory budget (verdict budget), which is no protocol failure; raise --max-memory to judge it\n", head)
+		return exitBudget, nil
 	}
 	path := *out
 	if path == "" {

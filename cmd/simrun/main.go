@@ -12,7 +12,8 @@
 // ./consim-artifacts.
 //
 // Exit codes: 0 every check held, 1 a violation was found, 2 bad usage or
-// input, 130 a sweep was interrupted before it found a violation.
+// input, 3 a run reached its memory budget, 130 a sweep was interrupted
+// before it found a violation.
 //
 // Parallelism, wall time and signals live here, above the Worlds: nothing
 // in this package reaches inside a run.
@@ -36,10 +37,12 @@ import (
 const usage = `usage:
   simrun                 a short default sweep of every scenario and protocol
   simrun run     [--protocol P] [--bug NAME] [--scenario NAME | --scenario-file F.yaml] [--seed N] [--json] [--trace FILE]
-                 [--artifacts DIR] [--check-determinism]
+                 [--artifacts DIR] [--check-determinism] [--max-memory SIZE] [--linearizability-timeout D]
   simrun sweep   [--protocol P[,P...]] [--bug NAME] [--scenario NAME[,NAME...]|all | --scenario-file F.yaml] [--seeds A:B] [--shard I/N]
                  [--workers K] [--json] [--artifacts DIR] [--max-artifacts K] [--shrink] [--check-determinism] [--junit FILE]
+                 [--max-memory SIZE] [--linearizability-timeout D]
   simrun shrink  [--protocol P] [--bug NAME] (--scenario NAME | --scenario-file F.yaml) --seed N [--out FILE] [--max-runs K]
+                 [--max-memory SIZE] [--linearizability-timeout D]
                  shrink a failing run to a small scenario file with a regression block
   simrun regress [--json] DIR   replay the regression corpus DIR (every *.yaml with a regression block)
   simrun merge   [--seeds A:B] [--scenario-file F.yaml] [--json] FILE... | -   one report from the --json output of sweep shards
@@ -74,8 +77,10 @@ exit codes: 0 every check held (shrink: also a run that passes, nothing to
 shrink), 1 a violation was found (run and sweep: also two runs of a seed that
 differ, with --check-determinism; regress: a case that did not give its
 expected verdict), 2 bad usage or input (merge: also runs missing from its
-inputs; regress: an unreadable corpus), 130 interrupted before a violation
-was found.`
+inputs; regress: an unreadable corpus; a scenario beyond a limit, see the
+README's Limits), 3 a run reached its memory budget (--max-memory, default
+512MiB; verdict budget: neither a pass nor a violation; sweep and merge:
+every failing run did), 130 interrupted before a violation was found.`
 
 // Exit codes.
 const (
@@ -109,6 +114,9 @@ type invocation struct {
 	// to play a protocol that is not deterministic.
 	simulate func(scenarios.Scenario, scenarios.Options) (scenarios.Result, error)
 	diverge  func(scenarios.Scenario, scenarios.Options) (*scenarios.Divergence, error)
+	// limitMemory sets the process's memory limit from the runs' budget
+	// (see limitMemory); main sets it, tests leave their process alone.
+	limitMemory bool
 }
 
 // runScenario runs s under o, as scenarios.Run (or the simulate hook) does,
@@ -159,7 +167,7 @@ func main() {
 		stop()
 	}()
 	scenarios.Program = programName(os.Args[0], mainPackage())
-	code := invocation{ctx: ctx, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}.run(os.Args[1:])
+	code := invocation{ctx: ctx, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, limitMemory: true}.run(os.Args[1:])
 	stop()
 	os.Exit(code)
 }

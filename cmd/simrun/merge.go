@@ -108,10 +108,7 @@ func mergeCommand(inv invocation, args []string) (int, error) {
 			noteFileScenarios(inv.stdout, results)
 		}
 	}
-	code := exitOK
-	if slices.ContainsFunc(results, scenarios.Result.Failed) {
-		code = exitViolation
-	}
+	code := failureCode(slices.DeleteFunc(slices.Clone(results), func(r scenarios.Result) bool { return !r.Failed() }))
 	if missing != "" {
 		if *jsonOut {
 			// The report's verdict says it; beside JSON lines, stderr does.

@@ -96,7 +96,7 @@ func reproduceCommand(r scenarios.Result, file string) string {
 	if r.Bug != "" {
 		bug = " --bug " + r.Bug
 	}
-	return fmt.Sprintf("%s run --protocol %s%s --scenario-file %s --seed %d", scenarios.Program, r.Protocol, bug, shellQuote(file), r.Seed)
+	return fmt.Sprintf("%s run --protocol %s%s --scenario-file %s --seed %d", scenarios.Program, r.Protocol, bug, shellQuote(file), r.Seed) + r.LimitFlags()
 }
 
 // drawnCommand is, for a swarm run, the command that writes its drawn

@@ -39,6 +39,9 @@ type sweepPlan struct {
 	failures failureOptions
 	// junit is the file of the JUnit report ("" for none).
 	junit string
+	// limits holds the memory budget and linearizability timeout of every
+	// run (the other fields of Options are the job's).
+	limits scenarios.Options
 }
 
 // failureOptions are the files a sweep leaves for its failing runs.
@@ -221,7 +224,9 @@ func (p sweepPlan) job(i int) job {
 	perGroup := p.runs / (len(p.scenarios) * len(p.protocols)) // seeds in the shard
 	group, k := i/perGroup, uint64(i%perGroup)
 	seed := p.first + p.shard.index + k*p.shard.count
-	return job{&p.scenarios[group/len(p.protocols)], scenarios.Options{Protocol: p.protocols[group%len(p.protocols)], Bug: p.bug, Seed: seed}}
+	o := scenarios.Options{Protocol: p.protocols[group%len(p.protocols)], Bug: p.bug, Seed: seed,
+		MemoryBudget: p.limits.MemoryBudget, LinearizabilityTimeout: p.limits.LinearizabilityTimeout}
+	return job{&p.scenarios[group/len(p.protocols)], o}
 }
 
 // runJobs runs jobs on `workers` goroutines, one World each, until every
@@ -378,7 +383,7 @@ func (p sweepPlan) execute(inv invocation, jsonOut bool) (int, error) {
 					return
 				}
 				notes.Nondeterministic = r.Violations[0].Detail
-			} else if filed < f.max {
+			} else if filed < f.max && !stoppedByBudget(r) {
 				filed++
 				if f.shrink && inv.ctx.Err() != nil {
 					unshrunk++
@@ -412,10 +417,7 @@ func (p sweepPlan) execute(inv invocation, jsonOut bool) (int, error) {
 			return exitUsage, fmt.Errorf("sweep: --junit: %w", err)
 		}
 	}
-	code := exitOK
-	if len(tally.failures) > 0 {
-		code = exitViolation
-	}
+	code := failureCode(tally.failures)
 	if tally.runs < p.runs {
 		if unshrunk > 0 {
 			fmt.Fprintln(inv.stderr, "simrun: sweep: interrupted: failing runs not shrunk")

@@ -10,6 +10,10 @@ import (
 // the whole package, so that no test writes a failing run's folder into the
 // source tree.
 func TestMain(m *testing.M) {
+	if os.Getenv(asSimrunEnv) != "" {
+		// The test binary run as simrun itself (see runAsSimrun).
+		main()
+	}
 	dir, err := os.MkdirTemp("", "simrun-artifacts-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
