@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"time"
 
 	"github.com/consim/consim/checker"
@@ -110,13 +111,19 @@ func (r *run) judgeEnd(violations []checker.Violation, stop sim.StopReason) []ch
 }
 
 // replicaEnds asks every server that is up at the end (a crashed or halted
-// one is down: it owes nothing) and implements nodes.Replica for its
-// applied state.
+// one is down: it owes nothing; so does one that a kept fault cuts off to
+// the end) and implements nodes.Replica for its applied state.
 func (r *run) replicaEnds() []checker.ReplicaEnd {
 	var out []checker.ReplicaEnd
+	var keptOff []nodes.ID
+	for _, f := range r.scenario.Faults {
+		if f.Keep {
+			keptOff = append(keptOff, r.scenario.keptServers(f)...)
+		}
+	}
 	for _, id := range r.host.Servers() {
 		p := r.host.Proc(id)
-		if !p.Up() {
+		if !p.Up() || slices.Contains(keptOff, id) {
 			continue
 		}
 		if replica, ok := p.Node().(nodes.Replica); ok {
