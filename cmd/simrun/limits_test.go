@@ -116,7 +116,7 @@ func TestBudgetExitsThree(t *testing.T) {
 	file, artifacts := longSteady(t), t.TempDir()
 	code, stdout, _ := call("run", "--scenario-file", file, "--max-memory", "16MiB", "--artifacts", artifacts)
 	require.Equal(t, exitBudget, code, stdout)
-	assert.Contains(t, stdout, "(memory budget)")
+	assert.Contains(t, stdout, "the run reached its memory budget (--max-memory)")
 	assert.Contains(t, stdout, "verdict         budget")
 	assert.Contains(t, stdout, "the run reached its memory budget of 16MiB")
 	assert.Contains(t, stdout, "--max-memory 16MiB")
@@ -177,7 +177,7 @@ func TestNoAcceptedInputExhaustsTheMachine(t *testing.T) {
 		{"crowd.yaml", nil, exitUsage, []string{"crowd.yaml:7:3: workload.think_time_mean: 0s with 100 clients", "the limit is 300"}},
 		// A quarter of the default budget keeps the test short; BENCHMARKS.md
 		// measures the default.
-		{"everything.yaml", []string{"--max-memory", "128MiB"}, exitBudget, []string{"events", "(memory budget)", "verdict         budget", "the run reached its memory budget of 128MiB"}},
+		{"everything.yaml", []string{"--max-memory", "128MiB"}, exitBudget, []string{"events", "the run reached its memory budget (--max-memory)", "verdict         budget", "the run reached its memory budget of 128MiB"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

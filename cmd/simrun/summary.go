@@ -28,6 +28,8 @@ func endedText(r scenarios.Result) string {
 		return fmt.Sprintf("early, at %v: a checker found a violation", r.SimTime)
 	case sim.StopEventLimit:
 		return fmt.Sprintf("early, at %v: the World's limit of %d events was reached", r.SimTime, r.Events)
+	case sim.StopBudget:
+		return fmt.Sprintf("early, at %v: the run reached its memory budget (--max-memory)", r.SimTime)
 	case sim.StopQuiescent:
 		return fmt.Sprintf("early, at %v: nothing was left to happen (no event queued)", r.SimTime)
 	}
