@@ -138,6 +138,8 @@ type run struct {
 	// committed is the highest log index (or slot) any replica applied.
 	committed  uint64
 	violations []checker.Violation
+	// effects collects what the feature-effect checks judge (effect.go).
+	effects *effects
 }
 
 // Codes of the runner's own events (fault events carry the fault's index).
@@ -190,6 +192,8 @@ func Run(s Scenario, o Options) (Result, error) {
 	r.net = network.New(r.world, s.Network, s.Servers, s.Servers+s.Clients, r.host)
 	r.host.SetNetwork(r.net)
 	r.online = append(proto.Checkers(r.host.Servers(), o), checker.NewApplied())
+	r.effects = newEffects(proto, s, o)
+	r.effects.note(r)
 
 	for i, f := range r.faults {
 		r.world.Schedule(f.At, sim.Event{Handler: r, Code: i})
@@ -251,6 +255,7 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 	if len(r.violations) == 0 && stop == sim.StopTimeLimit {
 		violations = append(violations,
 			checker.CheckLiveness(history, r.scenario.FaultsEnd(), r.scenario.LivenessWindow, w.Now())...)
+		violations = append(violations, r.effects.judge(r, w.Now())...)
 	}
 	for i := range violations {
 		violations[i].Seed = r.options.Seed
@@ -293,6 +298,7 @@ func (r *run) Observe(node nodes.ID, f nodes.Fact) {
 	case *kv.AppliedFact:
 		r.committed = max(r.committed, f.Index)
 	}
+	r.effects.observe(r.world.Now(), node, f)
 	for _, c := range r.online {
 		r.report(c.Observe(r.world.Now(), node, f)...)
 	}
@@ -329,6 +335,7 @@ func (r *run) Crashed(node nodes.ID) {
 	for _, c := range r.online {
 		c.Crashed(r.world.Now(), node)
 	}
+	r.effects.crashed(r, node)
 }
 
 // Panicked implements host.Observer: a panic is a failure of its own class.
@@ -366,24 +373,30 @@ func (r *run) Handle(e *sim.Event) {
 	switch e.Code {
 	case faultsEndCode:
 		r.livenessPhase()
+		r.effects.livenessPhase(r)
 		return
 	case watchdogCode:
 		r.watchdog()
 		return
 	case operatorCode:
 		m := e.Payload.(nodes.Message)
+		if t, ok := m.(nodes.TransferLeadership); ok {
+			r.effects.transferDelivered(r, nodes.ID(e.To), t)
+		}
 		r.host.Deliver(nodes.ID(e.From), nodes.ID(e.To), m, sim.HashString(m.Kind()))
 		return
 	}
 	f := r.faults[e.Code]
 	detail := r.apply(f)
 	r.world.Note(sim.KindFault, int(f.Node), 0, sim.HashString(detail), detail)
+	r.effects.fault(r, f)
 }
 
 // watchdog runs every LivenessWindow and reports the run stuck when servers
 // are running but none has received anything for 2×LivenessWindow: nothing
 // at all happens, so no bound on time would help.
 func (r *run) watchdog() {
+	r.effects.sampleStorage(r)
 	var delivered uint64
 	up := false
 	for _, id := range r.host.Servers() {
