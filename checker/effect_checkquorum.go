@@ -24,73 +24,71 @@ func CheckQuorumBound(t EffectTiming) time.Duration { return 2*t.ElectionTimeout
 // CheckCheckQuorumEffect judges CheckQuorum (thesis §6.2) by its effect:
 // a leader cut off from a majority steps down within CheckQuorumBound.
 //
-// A leader L is cut off while it is up, neither paused nor drifting, and
-// fewer than a majority of servers (L included) are up and connected to it
-// both ways. If L leads at some time s in a cut-off stretch that lasts
-// past s + CheckQuorumBound, it must have stopped leading (stepped down or
-// gone down) by then. A transfer request to L restarts the stretch (etcd
-// restarts its check period on one).
+// A leader L is cut off over a window [c, c + CheckQuorumBound] when it is
+// up, neither paused nor drifting, throughout, and the servers that were
+// up and connected to it both ways at any time in the window, L included,
+// are fewer than a majority: every check period that ends in the window
+// then counts fewer than a majority of answers (servers that answer in
+// turn, one early in a period and another late, count together). If L led
+// at c, it must have stopped leading (stepped down or gone down) by c +
+// CheckQuorumBound. The windows start at L's election and at every change
+// of the world's state; a window holding a transfer request to L is
+// skipped (etcd restarts its check period on one).
 func CheckCheckQuorumEffect(in CheckQuorumInput) []Violation {
 	bound := CheckQuorumBound(in.Timing)
+	t := in.Timeline
 	var out []Violation
-	for _, ten := range tenures(in.Roles, in.Timeline.End) {
-		for _, c := range cutOffStretches(in, ten.node) {
-			s := max(c.from, ten.from)
-			if s >= c.to || s >= ten.to {
+	for _, ten := range tenures(in.Roles, t.End) {
+		starts := []time.Duration{ten.from}
+		for _, s := range t.States {
+			if s.At > ten.from && s.At < ten.to {
+				starts = append(starts, s.At)
+			}
+		}
+		for _, c := range starts {
+			deadline := c + bound
+			if deadline >= ten.to || deadline >= t.End || !cutOffOver(in, ten.node, c, deadline) {
 				continue
 			}
-			deadline := s + bound
-			if deadline < c.to && ten.to > deadline {
-				out = append(out, Violation{Invariant: InvariantCheckQuorumEffect, Class: ClassEffect, At: deadline, Nodes: []nodes.ID{ten.node},
-					Detail: fmt.Sprintf("%v led term %d, cut off from a majority from %v, and still led at %v (bound: two check periods of %v plus %v)",
-						ten.node, ten.epoch, s, deadline, in.Timing.ElectionTimeout, in.Timing.Slack)})
-				break
-			}
+			out = append(out, Violation{Invariant: InvariantCheckQuorumEffect, Class: ClassEffect, At: deadline, Nodes: []nodes.ID{ten.node},
+				Detail: fmt.Sprintf("%v led term %d, heard from no majority from %v, and still led at %v (bound: two check periods of %v plus %v)",
+					ten.node, ten.epoch, c, deadline, in.Timing.ElectionTimeout, in.Timing.Slack)})
+			break
 		}
 	}
 	return out
 }
 
-// cutOffStretches lists the maximal stretches during which id is cut off
-// from a majority (see CheckCheckQuorumEffect).
-func cutOffStretches(in CheckQuorumInput, id nodes.ID) []stableSpan {
-	var out []stableSpan
+// cutOffOver is whether id is cut off over [from, to] (see
+// CheckCheckQuorumEffect).
+func cutOffOver(in CheckQuorumInput, id nodes.ID, from, to time.Duration) bool {
+	for _, r := range in.Transfers {
+		if r.From == id && r.At >= from && r.At <= to {
+			return false
+		}
+	}
 	t := in.Timeline
+	heard := make([]bool, t.servers())
+	heard[id-1] = true
 	for k, s := range t.States {
 		a, b := t.span(k)
-		if !cutOff(s, id) || a == b {
+		if b <= from && a != from || a > to {
 			continue
 		}
-		if n := len(out); n > 0 && out[n-1].to == a {
-			out[n-1].to = b
-		} else {
-			out = append(out, stableSpan{leader: id, from: a, to: b})
+		if !s.Up[id-1] || s.Paused[id-1] || s.Drifted[id-1] {
+			return false
 		}
-	}
-	for _, r := range in.Transfers {
-		if r.From != id {
-			continue
-		}
-		for i := range out {
-			if r.At >= out[i].from && r.At < out[i].to {
-				out[i].from = r.At
+		for other := 1; other <= len(s.Up); other++ {
+			if s.Up[other-1] && s.linkedBoth(id, nodes.ID(other)) {
+				heard[other-1] = true
 			}
 		}
 	}
-	return out
-}
-
-// cutOff is whether id, up and neither paused nor drifting, hears from
-// fewer than a majority in s.
-func cutOff(s WorldState, id nodes.ID) bool {
-	if !s.Up[id-1] || s.Paused[id-1] || s.Drifted[id-1] {
-		return false
-	}
-	heard := 1
-	for other := 1; other <= len(s.Up); other++ {
-		if nodes.ID(other) != id && s.Up[other-1] && s.linkedBoth(id, nodes.ID(other)) {
-			heard++
+	count := 0
+	for _, h := range heard {
+		if h {
+			count++
 		}
 	}
-	return heard < quorumOf(len(s.Up))
+	return count < quorumOf(len(heard))
 }

@@ -34,6 +34,13 @@ func isolated(at time.Duration, id nodes.ID) WorldState {
 	return s
 }
 
+// hearing is isolated(at, 1) but for n1 and peer, who hear each other.
+func hearing(at time.Duration, peer nodes.ID) WorldState {
+	s := isolated(at, 1)
+	s.Linked[0][peer-1], s.Linked[peer-1][0] = true, true
+	return s
+}
+
 func invariants(vs []Violation) []string {
 	var out []string
 	for _, v := range vs {
@@ -126,6 +133,9 @@ func TestCheckCheckQuorumEffect(t *testing.T) {
 			Timeline: Timeline{States: []WorldState{calmState(0), isolated(time.Second, 1), calmState(1300 * millis)}, End: 3 * time.Second}, Timing: testTiming}, nil},
 		{"paused leader is excused", CheckQuorumInput{Roles: led,
 			Timeline: Timeline{States: []WorldState{calmState(0), func() WorldState { s := isolated(time.Second, 1); s.Paused[0] = true; return s }(), calmState(2 * time.Second)}, End: 3 * time.Second}, Timing: testTiming}, nil},
+		{"answers in turn from a changing majority (regression: swarm-v2 seed 43)", CheckQuorumInput{Roles: led,
+			Timeline: Timeline{States: []WorldState{calmState(0), hearing(time.Second, 2), hearing(1100*millis, 3), hearing(1200*millis, 2),
+				hearing(1300*millis, 3), calmState(1500 * millis)}, End: 3 * time.Second}, Timing: testTiming}, nil},
 		{"a transfer request restarts the stretch", CheckQuorumInput{Roles: append(led, RoleEvent{At: 1500 * millis, Node: 1, Role: nodes.RoleFollower, Epoch: 2}),
 			Transfers: []TransferRequest{{At: 1200 * millis, From: 1, To: 2, Led: true, Handled: true}}, Timeline: cutOff, Timing: testTiming}, nil},
 	}
