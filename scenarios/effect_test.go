@@ -46,3 +46,33 @@ func TestBrokenFeaturesAreCaughtByTheirEffect(t *testing.T) {
 		})
 	}
 }
+
+// TestSwarmV2DrawsTransfers: version 2 draws transfer-leader (with the old
+// leader paused or isolated after some), version 1 never does; version 1's
+// draws are held by TestGoldenFingerprints and the fingerprint comparison
+// against main.
+func TestSwarmV2DrawsTransfers(t *testing.T) {
+	v1, err := Named("swarm")
+	require.NoError(t, err)
+	v2, err := Named("swarm-v2")
+	require.NoError(t, err)
+	transfers, followUps := 0, 0
+	for seed := uint64(1); seed <= 30; seed++ {
+		for _, f := range Draw(v1, seed).Faults {
+			assert.NotEqual(t, ActTransferLeader, f.Action, "swarm v1 seed %d", seed)
+		}
+		played := Draw(v2, seed)
+		require.NoError(t, played.Validate(), "swarm v2 seed %d", seed)
+		for i, f := range played.Faults {
+			if f.Action != ActTransferLeader {
+				continue
+			}
+			transfers++
+			if i+1 < len(played.Faults) && (played.Faults[i+1].Action == ActPauseLeader || played.Faults[i+1].Action == ActIsolateLeader) {
+				followUps++
+			}
+		}
+	}
+	assert.Positive(t, transfers)
+	assert.Positive(t, followUps)
+}
