@@ -16,10 +16,10 @@ import (
 // failed is a protocol that does not do what it claims.
 const InvariantStability = "stability"
 
-// RoleEvent is one nodes.RoleChanged fact, with when and by whom; or,
+// StabilityEvent is one nodes.RoleChanged fact, with when and by whom; or,
 // with Applied set, the first command a server applied (kv.AppliedFact)
 // since its last role change.
-type RoleEvent struct {
+type StabilityEvent struct {
 	_ struct{}
 	// At is the simulated time of the report.
 	At time.Duration
@@ -54,7 +54,7 @@ type RoleEvent struct {
 //
 // It returns at most one violation, ClassEffect, at the first offending
 // report, with the number of offending reports.
-func CheckStability(events []RoleEvent, end time.Duration) []Violation {
+func CheckStability(events []StabilityEvent, end time.Duration) []Violation {
 	settled := establishment(events)
 	if settled < 0 {
 		return []Violation{{
@@ -65,7 +65,7 @@ func CheckStability(events []RoleEvent, end time.Duration) []Violation {
 		}}
 	}
 	leader := events[settled]
-	var offending []RoleEvent
+	var offending []StabilityEvent
 	for _, e := range events[settled+1:] {
 		if !e.Applied && (e.Role == nodes.RoleLeader || e.Epoch > leader.Epoch) {
 			offending = append(offending, e)
@@ -92,7 +92,7 @@ func CheckStability(events []RoleEvent, end time.Duration) []Violation {
 // establishment returns the position in events of the leader election
 // that ended the first election (see CheckStability), or -1 if no server
 // became leader.
-func establishment(events []RoleEvent) int {
+func establishment(events []StabilityEvent) int {
 	first := -1
 	// leading[node] is the position of node's leader event while its last
 	// role report is leader.

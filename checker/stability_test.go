@@ -10,13 +10,13 @@ import (
 	"github.com/consim/consim/nodes"
 )
 
-func role(ms int, node nodes.ID, r nodes.Role, epoch uint64) RoleEvent {
-	return RoleEvent{At: time.Duration(ms) * time.Millisecond, Node: node, Role: r, Epoch: epoch}
+func role(ms int, node nodes.ID, r nodes.Role, epoch uint64) StabilityEvent {
+	return StabilityEvent{At: time.Duration(ms) * time.Millisecond, Node: node, Role: r, Epoch: epoch}
 }
 
 // applies is node's first applied command since its last role change.
-func applies(ms int, node nodes.ID) RoleEvent {
-	return RoleEvent{At: time.Duration(ms) * time.Millisecond, Node: node, Applied: true}
+func applies(ms int, node nodes.ID) StabilityEvent {
+	return StabilityEvent{At: time.Duration(ms) * time.Millisecond, Node: node, Applied: true}
 }
 
 func TestCheckStability(t *testing.T) {
@@ -27,7 +27,7 @@ func TestCheckStability(t *testing.T) {
 	)
 	tests := []struct {
 		name   string
-		events []RoleEvent
+		events []StabilityEvent
 		// wantAt is the violation's time in milliseconds; 0 = none.
 		wantAt    int
 		wantNodes []nodes.ID
@@ -35,11 +35,11 @@ func TestCheckStability(t *testing.T) {
 	}{
 		{
 			name:   "one election",
-			events: []RoleEvent{role(0, 1, follower, 0), role(160, 2, candidate, 1), role(165, 2, leader, 1), applies(170, 2), applies(171, 1)},
+			events: []StabilityEvent{role(0, 1, follower, 0), role(160, 2, candidate, 1), role(165, 2, leader, 1), applies(170, 2), applies(171, 1)},
 		},
 		{
 			name: "a split vote first, then one leader; stragglers of the first election",
-			events: []RoleEvent{
+			events: []StabilityEvent{
 				role(150, 1, candidate, 1), role(151, 3, candidate, 1), // split
 				role(320, 3, candidate, 2), role(325, 3, leader, 2),
 				role(326, 1, follower, 2), // the other candidate steps down
@@ -50,7 +50,7 @@ func TestCheckStability(t *testing.T) {
 		},
 		{
 			name: "dueling proposers before any leader applied anything belong to the first election",
-			events: []RoleEvent{
+			events: []StabilityEvent{
 				role(156, 5, candidate, 1), role(159, 4, candidate, 2), role(160, 5, leader, 1),
 				role(163, 5, candidate, 3), role(163, 4, leader, 2), role(167, 4, candidate, 4), role(169, 5, leader, 3),
 				applies(170, 1), // a follower applying does not establish anyone
@@ -60,13 +60,13 @@ func TestCheckStability(t *testing.T) {
 		},
 		{
 			name:     "no leader at all",
-			events:   []RoleEvent{role(150, 1, candidate, 1), role(400, 1, candidate, 2)},
+			events:   []StabilityEvent{role(150, 1, candidate, 1), role(400, 1, candidate, 2)},
 			wantAt:   6000,
 			wantText: "no server became leader",
 		},
 		{
 			name: "followers time out under an idle leader",
-			events: []RoleEvent{
+			events: []StabilityEvent{
 				role(160, 2, candidate, 1), role(165, 2, leader, 1), applies(168, 2),
 				role(900, 4, candidate, 2), role(901, 2, follower, 2), role(905, 4, leader, 2),
 			},
@@ -76,7 +76,7 @@ func TestCheckStability(t *testing.T) {
 		},
 		{
 			name: "a second leader in the same epoch after the first applied",
-			events: []RoleEvent{
+			events: []StabilityEvent{
 				role(160, 2, candidate, 1), role(161, 3, candidate, 1), role(165, 2, leader, 1), applies(167, 2),
 				role(170, 2, follower, 1), role(171, 3, leader, 1),
 			},
@@ -86,7 +86,7 @@ func TestCheckStability(t *testing.T) {
 		},
 		{
 			name:      "no leader ever applies: judged from the first leader",
-			events:    []RoleEvent{role(160, 2, candidate, 1), role(165, 2, leader, 1), role(500, 3, candidate, 2)},
+			events:    []StabilityEvent{role(160, 2, candidate, 1), role(165, 2, leader, 1), role(500, 3, candidate, 2)},
 			wantAt:    500,
 			wantNodes: []nodes.ID{2, 3},
 		},

@@ -51,7 +51,7 @@ type endChecks struct {
 	// and each server's first applied command after each of them
 	// (appliedSinceRole[id] says it has been recorded).
 	quiet            bool
-	roles            []checker.RoleEvent
+	roles            []checker.StabilityEvent
 	appliedSinceRole []bool
 }
 
@@ -68,7 +68,7 @@ func (e *endChecks) observe(now time.Duration, node nodes.ID, f nodes.Fact) {
 		e.applied(now, node, f.Index)
 	case nodes.RoleChanged:
 		if e.quiet {
-			e.roles = append(e.roles, checker.RoleEvent{At: now, Node: node, Role: f.Role, Epoch: f.Epoch})
+			e.roles = append(e.roles, checker.StabilityEvent{At: now, Node: node, Role: f.Role, Epoch: f.Epoch})
 			if int(node) < len(e.appliedSinceRole) {
 				e.appliedSinceRole[node] = false
 			}
@@ -81,7 +81,7 @@ func (e *endChecks) applied(now time.Duration, node nodes.ID, index uint64) {
 		e.target = max(e.target, index)
 	}
 	if e.quiet && int(node) < len(e.appliedSinceRole) && !e.appliedSinceRole[node] {
-		e.roles = append(e.roles, checker.RoleEvent{At: now, Node: node, Applied: true})
+		e.roles = append(e.roles, checker.StabilityEvent{At: now, Node: node, Applied: true})
 		e.appliedSinceRole[node] = true
 	}
 }

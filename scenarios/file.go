@@ -194,6 +194,7 @@ func scenarioFields(s *Scenario) []field {
 		objectField("workload", workloadFields(&s.Workload), 0),
 		listField("faults", "a list of faults", &s.Faults, faultFields, yaml.FlowStyle),
 		boolField("swarm", &s.Swarm),
+		omitZero(intField("swarm_version", &s.SwarmVersion), s.SwarmVersion == 0),
 		durationField("duration", &s.Duration),
 		durationField("liveness_window", &s.LivenessWindow),
 		boolField("keep_faults", &s.KeepFaults),

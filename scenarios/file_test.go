@@ -65,6 +65,7 @@ func fullScenario() Scenario {
 			{At: 960 * ms, Action: ActCut, From: 1, To: 2, Keep: true},
 		},
 		Swarm:          true,
+		SwarmVersion:   2,
 		Duration:       10 * time.Second,
 		LivenessWindow: 2 * time.Second,
 		KeepFaults:     true,
@@ -151,7 +152,7 @@ func TestSeveralErrorsComeInFileOrder(t *testing.T) {
 	assert.Equal(t, []string{
 		"x.yaml:2:8: swarm: want true or false, got the integer 1",
 		"x.yaml:3:10: servers: want an integer, got true",
-		"x.yaml:4:1: bogus: unknown field; known fields: name, description, servers, clients, network, workload, faults, swarm, duration, liveness_window, keep_faults, regression",
+		"x.yaml:4:1: bogus: unknown field; known fields: name, description, servers, clients, network, workload, faults, swarm, swarm_version, duration, liveness_window, keep_faults, regression",
 	}, strings.Split(err.Error(), "\n"))
 }
 

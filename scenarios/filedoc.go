@@ -39,6 +39,7 @@ var fieldDocs = map[string]string{
 	"swarm":           "Draw an extra fault schedule from the seed (swarm testing): each seed explores its own mix of faults. `simrun show NAME --seed N` writes a seed's drawn faults as a file.",
 	"duration":        "The whole run, in simulated time.",
 	"liveness_window": "The bound within which operations must complete once faults stop. The last 2 × liveness_window of the run are the liveness phase: every partition heals, crashed nodes restart, the network stops losing, duplicating and reordering; an operation called before the phase's second half must complete within liveness_window of max(call, phase start).",
+	"swarm_version":   "Which swarm draws a swarm scenario makes: 1 (the default, and every seed drawn before version 2 keeps its draws) or 2, which also draws transfer-leader, half the time followed 1-50ms later by a pause or isolation of the old leader.",
 	"keep_faults":     "Leave partitions, crashes, pauses and drift in place when the liveness phase starts, to show what a cluster that never regains a majority looks like: a liveness failure, not a pass.",
 	"regression":      "Makes the file a case of a regression corpus (`simrun regress DIR`): which protocol and seeds to replay and the verdict to expect. Runs ignore it. Absent unless the file has one.",
 

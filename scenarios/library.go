@@ -304,8 +304,36 @@ var library = []named{
 		s.Servers = 3
 		s.Faults = []Fault{{At: 0, Action: ActIsolate, Node: 3, Keep: true}}
 	}},
+	{"transfer-lease", "6 clients, 80% gets on 3 keys, 50ms timeouts: every 800ms from 0.5s n1 is made leader, 300ms later asked to hand over to n2, and 10ms after that stops hearing the other servers (clients still reach it) until 600ms into the round", func(s *Scenario) {
+		// Thesis §3.10 and §6.4.1: the transferee's voters grant it
+		// their votes while they still count towards the old leader's
+		// lease, so the old leader must give its lease up when it sends
+		// TimeoutNow. Here the old leader, deaf to the servers, learns
+		// nothing of its successor's term, while readers keep asking
+		// it and writers move to the new leader. The first transfer of
+		// each round, on a calm network, must hand over
+		// (checker.CheckTransferEffect).
+		s.Clients = 6
+		s.Workload.Keys = 3
+		s.Workload.Mix = client.Mix{Get: 80, Put: 15, Append: 5}
+		s.Workload.ThinkTimeMean = 10 * time.Millisecond
+		s.Workload.Timeout = 50 * time.Millisecond
+		s.Workload.Backoff = 5 * time.Millisecond
+		for at := 500 * time.Millisecond; at+600*time.Millisecond < s.FaultsEnd(); at += 800 * time.Millisecond {
+			s.Faults = append(s.Faults,
+				Fault{At: at, Action: ActTransferLeader, Node: 1},
+				Fault{At: at + 300*time.Millisecond, Action: ActTransferLeader, Node: 2})
+			for id := nodes.ID(2); id <= 5; id++ {
+				s.Faults = append(s.Faults, Fault{At: at + 310*time.Millisecond, Action: ActCut, From: id, To: 1})
+			}
+			s.Faults = append(s.Faults, Fault{At: at + 600*time.Millisecond, Action: ActHeal})
+		}
+	}},
 	{"swarm", "the fault mix and schedule are drawn from the seed (every fault kind but transfer-leader is a candidate)", func(s *Scenario) {
 		s.Swarm = true
+	}},
+	{"swarm-v2", "swarm version 2: the fault mix and schedule are drawn from the seed, transfer-leader included (half the time followed by a pause or isolation of the old leader)", func(s *Scenario) {
+		s.Swarm, s.SwarmVersion = true, 2
 	}},
 }
 

@@ -161,6 +161,8 @@ type run struct {
 	end endChecks
 	// meter estimates what the run holds, for its memory budget.
 	meter *meter
+	// effects collects what the feature-effect checks judge (effect.go).
+	effects *effects
 }
 
 // Codes of the runner's own events (fault events carry the fault's index).
@@ -215,6 +217,8 @@ func Run(s Scenario, o Options) (Result, error) {
 	r.host.SetNetwork(r.net)
 	r.online = append(proto.Checkers(r.host.Servers(), o), checker.NewApplied())
 	r.avail = newAvailabilityTracker(r.host, r.net, s.Servers, s.Servers+s.Clients)
+	r.effects = newEffects(proto, s, o)
+	r.effects.note(r)
 
 	for i, f := range r.faults {
 		r.world.Schedule(f.At, sim.Event{Handler: r, Code: i})
@@ -288,6 +292,7 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 		violations = append(violations,
 			checker.CheckLiveness(history, r.scenario.FaultsEnd(), r.scenario.LivenessWindow+r.scenario.keptSearch(), w.Now())...)
 		violations = append(violations, checker.CheckAvailability(history, r.avail.windows(w.Now()), availabilityBound(r.scenario, r.options.maxClockDrift))...)
+		violations = append(violations, r.effects.judge(r, w.Now())...)
 	}
 	violations = r.judgeEnd(violations, stop)
 	for i := range violations {
@@ -336,6 +341,7 @@ func (r *run) Observe(node nodes.ID, f nodes.Fact) {
 		r.committed = max(r.committed, f.Index)
 	}
 	r.costs.observe(node, f)
+	r.effects.observe(r.world.Now(), node, f)
 	for _, c := range r.online {
 		r.report(c.Observe(r.world.Now(), node, f)...)
 	}
@@ -374,6 +380,7 @@ func (r *run) Crashed(node nodes.ID) {
 	for _, c := range r.online {
 		c.Crashed(r.world.Now(), node)
 	}
+	r.effects.crashed(r, node)
 }
 
 // Panicked implements host.Observer: a panic is a failure of its own class.
@@ -412,12 +419,16 @@ func (r *run) Handle(e *sim.Event) {
 	case faultsEndCode:
 		r.livenessPhase()
 		r.avail.snapshot(r.world.Now())
+		r.effects.livenessPhase(r)
 		return
 	case watchdogCode:
 		r.watchdog()
 		return
 	case operatorCode:
 		m := e.Payload.(nodes.Message)
+		if t, ok := m.(nodes.TransferLeadership); ok {
+			r.effects.transferDelivered(r, nodes.ID(e.To), t)
+		}
 		r.host.Deliver(nodes.ID(e.From), nodes.ID(e.To), m, sim.HashString(m.Kind()))
 		return
 	}
@@ -425,12 +436,14 @@ func (r *run) Handle(e *sim.Event) {
 	detail := r.apply(f)
 	r.world.Note(sim.KindFault, int(f.Node), 0, sim.HashString(detail), detail)
 	r.avail.fault(r.world.Now(), f)
+	r.effects.fault(r, f)
 }
 
 // watchdog runs every LivenessWindow and reports the run stuck when servers
 // are running but none has received anything for 2×LivenessWindow: nothing
 // at all happens, so no bound on time would help.
 func (r *run) watchdog() {
+	r.effects.sampleStorage(r)
 	var delivered uint64
 	up := false
 	for _, id := range r.host.Servers() {

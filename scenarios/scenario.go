@@ -35,6 +35,10 @@ type Scenario struct {
 	Faults []Fault
 	// Swarm draws an extra fault schedule from the seed (see swarm.go).
 	Swarm bool
+	// SwarmVersion selects swarm's draws: 0 or 1 the original kinds, 2
+	// adds transfer-leader (and its pause or isolation of the old
+	// leader). A version never changes what an existing one draws.
+	SwarmVersion int
 	// Duration is the whole run, in simulated time.
 	Duration time.Duration
 	// LivenessWindow is the bound within which operations must complete
@@ -87,6 +91,9 @@ func (s Scenario) Validate() error {
 		if err := s.Workload.Validate(); err != nil {
 			add("workload.%v", err)
 		}
+	}
+	if s.SwarmVersion < 0 || s.SwarmVersion > 2 {
+		add("swarm_version: %d, need 0, 1 or 2", s.SwarmVersion)
 	}
 	if s.Duration <= 0 {
 		add("duration: %v, must be positive", s.Duration)

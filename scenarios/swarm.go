@@ -25,14 +25,18 @@ var swarmKinds = []Action{
 // Disk corruption (which halts a node for good) is kept to a minority of
 // the servers over the whole run, so that a majority can recover.
 func swarmFaults(s Scenario, rng *rand.Rand) []Fault {
+	kinds := swarmKinds
+	if s.SwarmVersion >= 2 {
+		kinds = swarmKindsV2
+	}
 	var on []Action
-	for _, k := range swarmKinds {
+	for _, k := range kinds {
 		if rng.IntN(3) == 0 {
 			on = append(on, k)
 		}
 	}
 	if len(on) == 0 {
-		on = append(on, swarmKinds[rng.IntN(len(swarmKinds))])
+		on = append(on, kinds[rng.IntN(len(kinds))])
 	}
 	// How often a crash damages the disk: never, sometimes, often.
 	diskRate := []float64{0, 0.2, 0.5}[rng.IntN(3)]
@@ -92,8 +96,36 @@ func swarmFaults(s Scenario, rng *rand.Rand) []Fault {
 		case ActDrift:
 			f.Node = randomNode()
 			f.Factor = []float64{0.25, 0.5, 1, 2, 4}[rng.IntN(5)]
+		case ActTransferLeader:
+			for _, g := range transferFollowUp(f, rng) {
+				faults = append(faults, g)
+				cut = cut || cuts(g.Action)
+			}
+			continue
 		}
 		faults = append(faults, f)
+	}
+	return faults
+}
+
+// swarmKindsV2 are the kinds of swarm version 2: version 1's and
+// transfer-leader, last, so that the draws of a seed differ from version
+// 1's only from the first kind it adds.
+var swarmKindsV2 = append(slices.Clone(swarmKinds), ActTransferLeader)
+
+// transferFollowUp is a drawn transfer-leader (to a random server, the
+// fault stream's choice) and, half the time, what happens to the old
+// leader right after: paused for 50ms to 1s or isolated (swarm's later
+// heals end it), 1ms to 50ms after the request, while the handover is
+// under way.
+func transferFollowUp(f Fault, rng *rand.Rand) []Fault {
+	faults := []Fault{f}
+	after := f.At + time.Duration(1+rng.IntN(50))*time.Millisecond
+	switch rng.IntN(4) {
+	case 0:
+		faults = append(faults, Fault{At: after, Action: ActPauseLeader, Duration: time.Duration(50+rng.IntN(1000)) * time.Millisecond})
+	case 1:
+		faults = append(faults, Fault{At: after, Action: ActIsolateLeader})
 	}
 	return faults
 }

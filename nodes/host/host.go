@@ -374,6 +374,8 @@ func (p *Proc) CancelTimer(id nodes.TimerID) {
 }
 
 func (p *Proc) Observe(f nodes.Fact) {
-	p.host.world.Note(sim.KindFact, int(p.id), 0, p.host.world.HashKind(f.Kind()), f)
+	if _, quiet := f.(nodes.QuietFact); !quiet {
+		p.host.world.Note(sim.KindFact, int(p.id), 0, p.host.world.HashKind(f.Kind()), f)
+	}
 	p.host.observer.Observe(p.id, f)
 }

@@ -169,6 +169,32 @@ type Bugs struct {
 	// during idle periods to prevent election timeouts): while no
 	// commands come, followers hear nothing and stand for election.
 	NoIdleHeartbeats bool
+
+	// The variants below break a feature's effect rather than safety
+	// (issue 16, checker.ClassEffect); each is caught by its effect check.
+
+	// TransferWithoutTimeoutNow never sends TimeoutNow (thesis §3.10): the
+	// leader catches the transferee up and then waits until the attempt
+	// expires, so leadership never moves.
+	TransferWithoutTimeoutNow bool
+	// PreCandidateBumpsTerm makes a pre-candidate raise its term (thesis
+	// §9.6 says a pre-vote changes neither term nor vote): a server cut off
+	// from the cluster raises its term as without PreVote.
+	PreCandidateBumpsTerm bool
+	// CheckQuorumNeverStepsDown keeps a leader leading however long no
+	// majority answers it (thesis §6.2).
+	CheckQuorumNeverStepsDown bool
+	// LeaseKeptAfterTimeoutNow keeps trusting the lease after sending
+	// TimeoutNow (thesis §3.10, §6.4.1): the transferee's voters grant it
+	// their votes while they still count towards this leader's lease. Not
+	// yet caught: a leader refuses every request until the attempt ends, an
+	// election timeout after the request, and a lease confirmed before
+	// TimeoutNow rarely outlasts that (see the transfer-lease scenario).
+	LeaseKeptAfterTimeoutNow bool
+	// SnapshotWithoutTruncation takes snapshots but never rewrites the
+	// storage: the log records a snapshot covers stay on disk (§7), so the
+	// disk grows with every entry.
+	SnapshotWithoutTruncation bool
 }
 
 // DefaultConfig returns the paper's usual timing: election timeout

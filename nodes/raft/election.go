@@ -16,6 +16,7 @@ func (n *Node) electionTimeout() {
 // term+1 (thesis §9.6), changing neither term nor vote.
 func (n *Node) preCampaign() {
 	n.becomePreCandidate()
+	n.persist() // a no-op but under Bugs.PreCandidateBumpsTerm
 	if n.votes() >= n.quorum() {
 		n.campaign(false)
 		return

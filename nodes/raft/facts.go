@@ -9,4 +9,6 @@ type (
 	HardStateFact = raftfacts.HardStateFact
 	LogFact       = raftfacts.LogFact
 	SnapshotFact  = raftfacts.SnapshotFact
+	// TransferExpiredFact is quiet: outside the trace and fingerprint.
+	TransferExpiredFact = raftfacts.TransferExpiredFact
 )

@@ -1,6 +1,9 @@
 package raft
 
-import "github.com/consim/consim/nodes"
+import (
+	"github.com/consim/consim/nodes"
+	"github.com/consim/consim/nodes/raftfacts"
+)
 
 // This file holds what keeps leadership stable and movable: the follower's
 // window after hearing from the leader (PreVote, CheckQuorum), the leader's
@@ -43,7 +46,7 @@ func (n *Node) resetActive() {
 // that no majority answered during the last ElectionTimeoutMin steps down,
 // so that clients look for the leader elsewhere.
 func (n *Node) checkActiveQuorum() {
-	if countTrue(n.active) < n.quorum() {
+	if countTrue(n.active) < n.quorum() && !n.cfg.Bugs.CheckQuorumNeverStepsDown {
 		n.becomeFollower(n.term, 0)
 		return
 	}
@@ -57,6 +60,9 @@ func (n *Node) checkActiveQuorum() {
 func (n *Node) handleTransfer(to nodes.ID) {
 	if n.role != nodes.RoleLeader || to == n.self || n.slotOf(to) < 0 || n.transferee == to {
 		return
+	}
+	if n.transferee != 0 {
+		n.endTransfer(raftfacts.TransferSuperseded)
 	}
 	n.transferee = to
 	n.timeoutNowSent = false
@@ -75,9 +81,22 @@ func (n *Node) maybeSendTimeoutNow() {
 	if n.transferee == 0 || n.timeoutNowSent || n.progress[n.slotOf(n.transferee)].match < n.log.lastIndex() {
 		return
 	}
+	if n.cfg.Bugs.TransferWithoutTimeoutNow {
+		return
+	}
 	n.timeoutNowSent = true
-	n.reads.revokeLease()
+	if !n.cfg.Bugs.LeaseKeptAfterTimeoutNow {
+		n.reads.revokeLease()
+	}
 	n.send(n.transferee, TimeoutNow{Term: n.term})
+}
+
+// endTransfer reports, for the checkers, that the transfer attempt in
+// progress ended without a handover (yet) for reason, and forgets it. The
+// report is a quiet fact: it changes nothing the node does, nor the trace.
+func (n *Node) endTransfer(reason string) {
+	n.env.Observe(TransferExpiredFact{To: n.transferee, Term: n.term, Reason: reason, TimeoutNowSent: n.timeoutNowSent})
+	n.transferee = 0
 }
 
 // handleTimeoutNow stands for election at once, as the leader of this term

@@ -5,6 +5,7 @@ import (
 
 	"github.com/consim/consim/nodes"
 	"github.com/consim/consim/nodes/kv"
+	"github.com/consim/consim/nodes/raftfacts"
 )
 
 // Node is one Raft server. Build it with New; the simulator drives it through
@@ -182,8 +183,8 @@ func (n *Node) Timer(t nodes.Timer) {
 			n.checkActiveQuorum()
 		}
 	case timerTransfer:
-		if n.transfer.Fired(t) {
-			n.transferee = 0
+		if n.transfer.Fired(t) && n.transferee != 0 {
+			n.endTransfer(raftfacts.TransferTimedOut)
 		}
 	case timerLease:
 		n.reads.expired = max(n.reads.expired, t.Arg)

@@ -105,7 +105,7 @@ func (n *Node) maybeCompact(force bool) {
 		panic("raft: compacting unsynced state")
 	}
 	st := n.env.Storage()
-	if !force && uint64(len(st.Records())) <= compactSlack+uint64(len(n.log.entries)) {
+	if !force && (uint64(len(st.Records())) <= compactSlack+uint64(len(n.log.entries)) || n.cfg.Bugs.SnapshotWithoutTruncation) {
 		return
 	}
 	st.Replace(compacted(n.hardState(), n.snap, n.log.from(n.log.snapIndex)))

@@ -5,6 +5,7 @@ import (
 
 	"github.com/consim/consim/nodes"
 	"github.com/consim/consim/nodes/kv"
+	"github.com/consim/consim/nodes/raftfacts"
 )
 
 // The become functions are the only places where role changes. Each reports
@@ -32,7 +33,9 @@ func (n *Node) becomeFollower(term uint64, leader nodes.ID) {
 	n.disarm(&n.heartbeat)
 	n.disarm(&n.checkQuorum)
 	n.disarm(&n.transfer)
-	n.transferee = 0
+	if n.transferee != 0 {
+		n.endTransfer(raftfacts.TransferSteppedDown)
+	}
 	n.reads.drop()
 	// Figure 2: a follower's election timeout restarts only on
 	// AppendEntries from the current leader or a granted vote. Learning a
@@ -55,6 +58,10 @@ func (n *Node) becomePreCandidate() {
 		panic(fmt.Sprintf("raft: node %v invalid transition %q -> pre-candidate in term %d", n.self, n.role, n.term))
 	}
 	changed := n.role != RolePreCandidate
+	if n.cfg.Bugs.PreCandidateBumpsTerm {
+		n.term, n.vote = n.term+1, 0
+		n.hardDirty, changed = true, true
+	}
 	n.role = RolePreCandidate
 	n.leader = 0
 	clear(n.granted)

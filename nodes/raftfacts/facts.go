@@ -91,3 +91,39 @@ func (SnapshotFact) Kind() string { return "raft.snapshot" }
 func (f SnapshotFact) String() string {
 	return fmt.Sprintf("snapshot index=%d term=%d digest=%016x", f.Index, f.Term, f.Digest)
 }
+
+// Reasons a leadership transfer attempt ended without the transferee
+// taking over, in TransferExpiredFact.Reason (thesis §3.10).
+const (
+	// TransferTimedOut: the attempt's bound (an election timeout on the
+	// leader's clock) passed while the leader still led.
+	TransferTimedOut = "timed-out"
+	// TransferSuperseded: a request to hand over to another server replaced
+	// the attempt.
+	TransferSuperseded = "superseded"
+	// TransferSteppedDown: the leader stopped leading during the attempt
+	// (which is also how a successful transfer ends, when the transferee's
+	// higher term reaches it).
+	TransferSteppedDown = "stepped-down"
+)
+
+// TransferExpiredFact reports that the leader of Term ended its attempt to
+// hand leadership to To, for Reason. TimeoutNowSent says whether it had told
+// To to stand (the transferee's log had caught up). It is a quiet fact
+// (nodes.QuietFact): for the checkers only, outside the trace and the
+// fingerprint, and reporting it changes nothing the node does.
+type TransferExpiredFact struct {
+	To             nodes.ID
+	Term           uint64
+	Reason         string
+	TimeoutNowSent bool
+}
+
+func (TransferExpiredFact) Kind() string { return "raft.transfer-expired" }
+
+// Quiet implements nodes.QuietFact.
+func (TransferExpiredFact) Quiet() {}
+
+func (f TransferExpiredFact) String() string {
+	return fmt.Sprintf("transfer to %v in term %d ended: %s (timeout-now sent: %v)", f.To, f.Term, f.Reason, f.TimeoutNowSent)
+}
