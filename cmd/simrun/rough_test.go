@@ -197,7 +197,8 @@ func TestRunSummarySaysWhatItCountsAndWhyTheRunEnded(t *testing.T) {
 		{"violation", "early, at 2s: a checker found a violation"},
 		{"event limit", "early, at 2s: the World's limit of 7 events was reached"},
 		{"no events left", "early, at 2s: nothing was left to happen (no event queued)"},
-		{"memory budget", "at 2s: memory budget"},
+		{"memory budget", "early, at 2s: the run reached its memory budget (--max-memory)"},
+		{"something new", "at 2s: something new"},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, endedText(scenarios.Result{Stop: tt.stop, SimTime: 2 * time.Second, Events: 7}))
