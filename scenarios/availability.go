@@ -12,22 +12,24 @@ import (
 )
 
 // What counts as a connected link for the availability check. A link
-// counts when it is not cut, loses at most availabilityDropRateMax of its
-// messages and delivers within availabilityDelayMax: its minimum latency,
+// counts when it is not cut, loses none of its messages and delivers
+// within availabilityDelayMax: its minimum latency,
 // three means of its latency tail, its clog and, when it reorders, the
 // longest hold-back. 50ms is the heartbeat interval of every protocol's
 // defaults and a third of their shortest election timeout (150ms): a link
 // slower than that makes a heartbeat round trip eat most of a follower's
 // timeout, so elections churn, and a protocol owes no progress over it (the
 // clogged scenario's 120ms links, late-votes' 150ms hold-backs, swarm's
-// clogs above 50ms do not count). A link that loses more than a fifth of its
-// messages (a request and its reply both pass less than two times in three)
-// does not count either: lossy (10%) and zipfian-hot-keys (5%) do,
-// lossy-links (30%, 40%) and lossy-failover (30%) do not.
-const (
-	availabilityDropRateMax = 0.2
-	availabilityDelayMax    = 50 * time.Millisecond
-)
+// clogs above 50ms do not count). A link that loses messages does not count
+// either, however few: over random loss no fixed bound holds for every
+// operation, only one with a probability. The first version counted links
+// losing up to a fifth of their messages, and over 111,600 runs of the
+// correct protocols (seeds 301:700) it raised two false alarms: a client of
+// etcd on lossy (10%) whose requests to the leader were lost six times
+// running, and one of raft+readindex on zipfian-hot-keys (5%)
+// (TestAvailabilityUnderLossIsNotJudged). Runs with loss are judged by the
+// liveness phase, which stops it.
+const availabilityDelayMax = 50 * time.Millisecond
 
 // linkCounts says whether a link in state l counts as connected.
 func linkCounts(l network.LinkState) bool {
@@ -35,7 +37,7 @@ func linkCounts(l network.LinkState) bool {
 	if l.ReorderRate > 0 {
 		delay += l.ReorderDelayMax
 	}
-	return !l.Cut && l.DropRate <= availabilityDropRateMax && delay <= availabilityDelayMax
+	return !l.Cut && l.DropRate == 0 && delay <= availabilityDelayMax
 }
 
 // availabilityBound is the time a quorum gets to serve a client (see

@@ -28,8 +28,7 @@ func availabilityViolation(res Result) *checker.Violation {
 // heals everything) hid it. The availability check rejects it where a
 // minority stays down (the new scenarios) and where an existing scenario
 // leaves exactly a majority connected for long enough (bridge: the leader's
-// half and the bridge; zipfian-hot-keys: random halves for a second), and
-// passes the correct protocols on the same seeds.
+// half and the bridge), and passes the correct protocols on the same seeds.
 func TestAvailabilityRejectsATooLargeCommitQuorum(t *testing.T) {
 	cases := []struct {
 		scenario, protocol string
@@ -39,7 +38,6 @@ func TestAvailabilityRejectsATooLargeCommitQuorum(t *testing.T) {
 		{"minority-crashed", "raft+prevote+checkquorum", []uint64{1}},
 		{"isolated-node", "raft", []uint64{1}},
 		{"bridge", "raft+prevote+checkquorum", []uint64{1, 2, 3}},
-		{"zipfian-hot-keys", "raft", []uint64{1, 2, 3}},
 	}
 	for _, c := range cases {
 		t.Run(c.scenario+"/"+c.protocol, func(t *testing.T) {
@@ -111,9 +109,9 @@ func TestLinkCounts(t *testing.T) {
 	}{
 		{"a fast clean link", network.LinkState{LatencyMin: ms, LatencyTailMean: 2 * ms}, true},
 		{"a cut link", network.LinkState{Cut: true}, false},
-		{"10% loss counts", network.LinkState{DropRate: 0.1}, true},
-		{"20% loss counts", network.LinkState{DropRate: 0.2}, true},
-		{"30% loss does not", network.LinkState{DropRate: 0.3}, false},
+		{"1% loss does not count", network.LinkState{DropRate: 0.01}, false},
+		{"10% loss does not count", network.LinkState{DropRate: 0.1}, false},
+		{"30% loss does not count", network.LinkState{DropRate: 0.3}, false},
 		{"a 40ms clog counts", network.LinkState{LatencyMin: ms, LatencyTailMean: 2 * ms, Clog: 40 * ms}, true},
 		{"a 120ms clog does not", network.LinkState{LatencyMin: ms, Clog: 120 * ms}, false},
 		{"150ms hold-backs do not", network.LinkState{ReorderRate: 0.6, ReorderDelayMax: 150 * ms}, false},
@@ -219,4 +217,25 @@ func TestAvailabilityStrandedLeaderIsNoFalseAlarm(t *testing.T) {
 		}
 	}
 	assert.Greater(t, longest, 2*time.Second, "the case no longer exercises the rule: pick another seed")
+}
+
+// TestAvailabilityUnderLossIsNotJudged keeps the two false alarms of the
+// first version, which counted links losing up to a fifth of their
+// messages: over random loss a client's requests can be lost many times
+// running (six times on etcd's lossy seed 542), so no fixed bound holds.
+func TestAvailabilityUnderLossIsNotJudged(t *testing.T) {
+	for _, c := range []struct {
+		scenario, protocol string
+		seed               uint64
+	}{
+		{"lossy", "etcd", 542},
+		{"zipfian-hot-keys", "raft+readindex", 654},
+	} {
+		s, err := Named(c.scenario)
+		require.NoError(t, err)
+		res, err := Run(s, Options{Protocol: c.protocol, Seed: c.seed})
+		require.NoError(t, err)
+		assert.Nil(t, availabilityViolation(res), "%s %s seed %d", c.protocol, c.scenario, c.seed)
+		assert.Equal(t, VerdictOK, res.Verdict, "%s %s seed %d: %v", c.protocol, c.scenario, c.seed, res.Violations)
+	}
 }
