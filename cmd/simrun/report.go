@@ -86,4 +86,3 @@ func (p sweepPlan) newReportCollector() *report.Collector {
 
 // reportError names the flag of a failure to write the page.
 func reportError(err error) error { return fmt.Errorf("sweep: --report: %w", err) }
-

@@ -40,11 +40,11 @@ type Failure struct {
 
 // Chart geometry, in SVG pixels.
 const (
-	chartWidth   = 640
-	chartHeight  = 180
+	chartWidth   = 600
+	chartHeight  = 190
 	marginLeft   = 44
 	marginRight  = 12
-	marginTop    = 10
+	marginTop    = 22
 	marginBottom = 30
 	plotWidth    = chartWidth - marginLeft - marginRight
 	plotHeight   = chartHeight - marginTop - marginBottom
@@ -258,18 +258,22 @@ func (c *Collector) timelineChart(s scenarios.Scenario) template.HTML {
 }
 
 // legendSVG draws the legend of the protocols that have series: a
-// swatch and the name of each, at the top right of the plot.
+// swatch and the name of each, in a row above the plot (wrapping).
 func (c *Collector) legendSVG(b *svg, has func(string) bool) {
 	b.f(`<g class="legend" font-size="10">`)
-	row := 0
+	at, line := marginLeft, 0
 	for i, proto := range c.protocols {
 		if !has(proto) {
 			continue
 		}
-		yy := marginTop + 4 + 12*row
+		width := 20 + 6*len(proto)
+		if at+width > chartWidth && at > marginLeft {
+			at, line = marginLeft, line+1
+		}
+		yy := 4 + 11*line
 		b.f(`<rect x="%d" y="%d" width="10" height="3" fill="%s"/><text class="legend-entry" data-protocol="%s" x="%d" y="%d" fill="#333">%s</text>`,
-			chartWidth-marginRight-150, yy+3, palette[i%len(palette)], esc(proto), chartWidth-marginRight-136, yy+7, esc(proto))
-		row++
+			at, yy+3, palette[i%len(palette)], esc(proto), at+14, yy+7, esc(proto))
+		at += width
 	}
 	b.f(`</g>`)
 }
@@ -313,7 +317,7 @@ func (c *Collector) latencyChart() template.HTML {
 	}
 	b.f(`<text x="%d" y="%d" text-anchor="middle">operation latency (simulated, log scale)</text></g>`, marginLeft+plotWidth/2, height-2)
 	b.f(`<g class="axis y-axis" font-size="10" fill="#333"><line x1="%d" x2="%d" y1="%d" y2="%d" stroke="#333"/>`, marginLeft, marginLeft, marginTop, marginTop+ph)
-	for _, f := range []float64{0, 0.25, 0.5, 0.75, 0.9, 0.99, 1} {
+	for _, f := range []float64{0, 0.25, 0.5, 0.75, 1} {
 		b.f(`<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end">%g</text>`,
 			marginLeft-4, marginLeft+plotWidth, y(f), y(f), marginLeft-6, y(f)+3, f)
 	}

@@ -18,10 +18,11 @@ td.failed { color: #b00; font-weight: bold; }
 .verdict-ok { color: #070; } .verdict-fail { color: #b00; }
 nav ol { columns: 4 14em; font-size: 13px; }
 .grid { display: flex; flex-wrap: wrap; gap: 1em; }
-section.scenario { width: 660px; border: 1px solid #ddd; padding: 0.5em; }
+section.scenario { width: 600px; border: 1px solid #ddd; padding: 0.5em; }
 section.scenario h3 { margin: 0.2em 0; font-size: 15px; }
 section.scenario p { margin: 0.2em 0; font-size: 12px; color: #555; }
 section.scenario table { font-size: 12px; }
+section.scenario td:first-child { white-space: nowrap; }
 .failure { margin-bottom: 0.6em; font-size: 13px; }
 code { background: #f4f4f4; padding: 1px 3px; }
 .key span { display: inline-block; width: 1em; height: 0.8em; margin: 0 0.3em 0 1em; }
@@ -34,23 +35,7 @@ code { background: #f4f4f4; padding: 1px 3px; }
 <nav><h2>Scenarios</h2><ol>
 {{range .Scenarios}}<li><a href="#{{.Anchor}}">{{.Name}}</a>{{if .Failed}} <span class="verdict-fail">({{.Failed}} failing)</span>{{end}}</li>
 {{end}}</ol>
-<p><a href="#table">table</a> · {{if .Failures}}<a href="#failures">failing runs</a> · {{end}}<a href="#latency">latency</a></p></nav>
-
-<h2 id="table">Results per scenario and protocol</h2>
-<table>
-<thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>
-{{range .Rows}}<tr>{{range $i, $c := .}}<td{{if and (eq $i 3) (ne $c "0")}} class="failed"{{end}}>{{$c}}</td>{{end}}</tr>
-{{end}}</tbody>
-</table>
-{{range .Notes}}<p><small>{{.}}</small></p>{{end}}
-
-{{if .Failures}}<h2 id="failures">Failing runs</h2>
-{{range .Failures}}<div class="failure"><strong>{{.Scenario}}</strong> {{.Protocol}} seed {{.Seed}}: {{.Verdict}}: {{.First}}<br>
-reproduce: <code>{{.Reproduce}}</code>{{if .AsFile}}<br>as a file: <code>{{.AsFile}}</code>{{end}}
-{{if .Artifacts}}<br>artifacts: <a class="artifacts" href="{{.Artifacts}}/">{{.Artifacts}}</a>{{end}}
-{{if .Shrunk}}<br>shrunk: <a href="{{.Shrunk}}">{{.Shrunk}}</a>{{end}}</div>
-{{end}}{{end}}
+<p><a href="#timelines">availability</a> · <a href="#latency">latency</a> · <a href="#table">table</a>{{if .Failures}} · <a href="#failures">failing runs</a>{{end}}</p></nav>
 
 <h2 id="latency">Operation latency</h2>
 <p>Cumulative distribution of every completed operation's latency in simulated time, per protocol, over all scenarios and seeds (fixed log-scale buckets, 10 a decade).</p>
@@ -69,6 +54,23 @@ Shaded: the scenario's fault windows as scheduled
 <tbody>{{range .Stats}}<tr><td><span style="color:{{.Color}}">■</span> {{.Protocol}}</td><td>{{.Runs}}</td><td>{{.LeaderChanges}}</td><td>{{.Terms}}</td></tr>{{end}}</tbody></table>
 </section>
 {{end}}</div>
+
+<h2 id="table">Results per scenario and protocol</h2>
+<table>
+<thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr>{{range $i, $c := .}}<td{{if and (eq $i 3) (ne $c "0")}} class="failed"{{end}}>{{$c}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+{{range .Notes}}<p><small>{{.}}</small></p>{{end}}
+
+{{if .Failures}}<h2 id="failures">Failing runs</h2>
+{{range .Failures}}<div class="failure"><strong>{{.Scenario}}</strong> {{.Protocol}} seed {{.Seed}}: {{.Verdict}}: {{.First}}<br>
+reproduce: <code>{{.Reproduce}}</code>{{if .AsFile}}<br>as a file: <code>{{.AsFile}}</code>{{end}}
+{{if .Artifacts}}<br>artifacts: <a class="artifacts" href="{{.Artifacts}}/">{{.Artifacts}}</a>{{end}}
+{{if .Shrunk}}<br>shrunk: <a href="{{.Shrunk}}">{{.Shrunk}}</a>{{end}}</div>
+{{end}}{{end}}
+
 </body>
 </html>
 `))
