@@ -16,7 +16,7 @@ func TestTimelineCountsCompletedOperationsPerBin(t *testing.T) {
 		{Call: 10 * ms, Return: 50 * ms, Completed: true},
 		{Call: 60 * ms, Return: 99 * ms, Completed: true},
 		{Call: 90 * ms, Return: 100 * ms, Completed: true},
-		{Call: 120 * ms},                                    // never completed: not counted
+		{Call: 120 * ms}, // never completed: not counted
 		{Call: 200 * ms, Return: 260 * ms, Completed: true}, // bin 2
 	}
 	assert.Equal(t, []int{2, 1, 1}, timeline(history, 250*ms), "a partial last bin counts")

@@ -329,6 +329,9 @@ func sweepCommand(inv invocation, args []string) (int, error) {
 	plan.checkDeterminism = *checkDeterminism
 	plan.junit = *junit
 	plan.report = *reportFile
+	if err := checkReportPath(plan.report); err != nil {
+		return exitUsage, err
+	}
 	plan.limits = plan0
 	if inv.limitMemory {
 		limitMemory(plan.workers, must(limits.budget()))

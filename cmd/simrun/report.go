@@ -86,3 +86,15 @@ func (p sweepPlan) newReportCollector() *report.Collector {
 
 // reportError names the flag of a failure to write the page.
 func reportError(err error) error { return fmt.Errorf("sweep: --report: %w", err) }
+
+// checkReportPath fails early, before a long sweep, when the page cannot
+// be written where path says: its folder must exist.
+func checkReportPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if info, err := os.Stat(filepath.Dir(path)); err != nil || !info.IsDir() {
+		return usagef("sweep: --report: %s: the folder %s does not exist", path, filepath.Dir(path))
+	}
+	return nil
+}
