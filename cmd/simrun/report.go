@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"github.com/consim/consim/scenarios"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/consim/consim/scenarios/report"
@@ -94,7 +96,37 @@ func checkReportPath(path string) error {
 		return nil
 	}
 	if info, err := os.Stat(filepath.Dir(path)); err != nil || !info.IsDir() {
-		return usagef("sweep: --report: %s: the folder %s does not exist", path, filepath.Dir(path))
+		return usagef("--report: %s: the folder %s does not exist", path, filepath.Dir(path))
 	}
 	return nil
+}
+
+// writeMergedReport writes the page of a merge's results (in report
+// order), h.notes holding what the sweeps added to each. The scenarios
+// are the named ones met, in order, or fileScenario (nil for none) for
+// the runs of a file.
+func writeMergedReport(path string, h sweepHeader, results []scenarios.Result, fileScenario *scenarios.Scenario) error {
+	var list []scenarios.Scenario
+	var protocols []string
+	for _, r := range results {
+		if !slices.Contains(protocols, r.Protocol) {
+			protocols = append(protocols, r.Protocol)
+		}
+		if slices.ContainsFunc(list, func(s scenarios.Scenario) bool { return s.Name == r.Scenario }) {
+			continue
+		}
+		if fileScenario != nil && fileScenario.Name == r.Scenario {
+			list = append(list, *fileScenario)
+		} else if s, err := scenarios.Named(r.Scenario); err == nil {
+			list = append(list, s)
+		}
+	}
+	slices.SortStableFunc(protocols, func(a, b string) int { return scenarios.ProtocolRank(a) - scenarios.ProtocolRank(b) })
+	t := newSweepTally()
+	c := report.NewCollector(list, protocols)
+	for i, r := range results {
+		t.add(r, h.notes[i])
+		c.Add(r)
+	}
+	return writeReport(path, h, t, c)
 }

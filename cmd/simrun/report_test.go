@@ -36,3 +36,36 @@ func TestSweepReportLinksTheFailingRunsArtifactsRelativeToThePage(t *testing.T) 
 		assert.Contains(t, stderr, "--report")
 	})
 }
+
+// charts is the part of a page from the latency CDF to the table: what
+// the runs' figures draw, without the sweep's wall time.
+func charts(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	page := string(raw)
+	start, end := strings.Index(page, `<h2 id="latency">`), strings.Index(page, `<h2 id="table">`)
+	require.True(t, start >= 0 && end > start, "no charts in %s", path)
+	return page[start:end]
+}
+
+func TestMergeReportDrawsTheChartsOfTheUnshardedSweep(t *testing.T) {
+	dir := t.TempDir()
+	common := []string{"--protocol", "raft,paxos", "--scenario", "steady,majority-partition", "--seeds", "1:4", "--workers", "2", "--artifacts="}
+	whole := filepath.Join(dir, "whole.html")
+	code, _, stderr := call(append(append([]string{"sweep"}, common...), "--report", whole)...)
+	require.Equal(t, exitOK, code, stderr)
+	var shards []string
+	for i := range 2 {
+		code, stdout, stderr := call(append(append([]string{"sweep"}, common...), "--json", "--shard", []string{"0/2", "1/2"}[i])...)
+		require.Equal(t, exitOK, code, stderr)
+		shard := filepath.Join(dir, []string{"a.jsonl", "b.jsonl"}[i])
+		require.NoError(t, os.WriteFile(shard, []byte(stdout), 0o644))
+		shards = append(shards, shard)
+	}
+	merged := filepath.Join(dir, "merged.html")
+	code, _, stderr = call(append([]string{"merge", "--report", merged}, shards...)...)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Equal(t, charts(t, whole), charts(t, merged))
+	assert.Equal(t, 2, strings.Count(charts(t, merged), `<svg class="timeline"`))
+}
