@@ -210,6 +210,10 @@ func (c *Collector) timelineChart(s scenarios.Scenario) template.HTML {
 		start, end := min(w.Start, span), min(w.End, span)
 		b.f(`<rect class="fault fault-%s" data-start-ms="%d" data-end-ms="%d" x="%.1f" y="%d" width="%.1f" height="%d" fill="%s" fill-opacity="0.15"><title>%s until %v</title></rect>`,
 			w.Kind, w.Start.Milliseconds(), w.End.Milliseconds(), x(start), marginTop, x(end)-x(start), plotHeight, faultColors[w.Kind], esc(w.Label), w.End)
+		// A solid strip along the plot's bottom keeps the window in sight
+		// under many protocols' bands.
+		b.f(`<rect class="fault-strip" x="%.1f" y="%d" width="%.1f" height="4" fill="%s" fill-opacity="0.8"/>`,
+			x(start), marginTop+plotHeight+1, x(end)-x(start), faultColors[w.Kind])
 	}
 	if phase := s.FaultsEnd(); s.Duration > 0 && phase >= 0 && phase <= span {
 		b.f(`<line class="liveness" data-at-ms="%d" x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#555" stroke-dasharray="4 3"/>`,
@@ -243,7 +247,9 @@ func (c *Collector) timelineChart(s scenarios.Scenario) template.HTML {
 		for i := len(sr.lo) - 1; i >= 0; i-- {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", mid(i), y(sr.lo[i])))
 		}
-		b.f(`<polygon class="band" points="%s" fill="%s" fill-opacity="0.18" stroke="none"/>`, strings.Join(pts, " "), sr.color)
+		// The bands fade as they get more, so that overlapping ones stay
+		// readable.
+		b.f(`<polygon class="band" points="%s" fill="%s" fill-opacity="%.2f" stroke="none"/>`, strings.Join(pts, " "), sr.color, max(0.05, 0.36/float64(len(all))))
 	}
 	for _, sr := range all {
 		var pts []string

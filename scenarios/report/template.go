@@ -44,13 +44,13 @@ code { background: #f4f4f4; padding: 1px 3px; }
 <h2 id="timelines">Availability per scenario</h2>
 <p>Operations completed per 100 ms of simulated time: the line is the median across seeds, the band the 10th to 90th percentile (from a histogram per bin: counts up to 15 exact, above that within 1/4 octave).
 Shaded: the scenario's fault windows as scheduled
-<span class="key"><span style="background:#ff9900;opacity:.4"></span>partition, isolation, cut or clog<span style="background:#cc0000;opacity:.4"></span>crash<span style="background:#8a2be2;opacity:.4"></span>pause<span style="background:#888;opacity:.4"></span>drift</span>; dashed: the liveness phase starts (faults heal unless kept).</p>
+<span class="key"><span style="background:#ff9900;opacity:.4"></span>partition, isolation, cut or clog<span style="background:#cc0000;opacity:.4"></span>crash<span style="background:#8a2be2;opacity:.4"></span>pause<span style="background:#888;opacity:.4"></span>drift</span>; dashed: the liveness phase starts (faults heal unless kept). Under each chart, leader changes and terms per run: median (least–most) across seeds.</p>
 <div class="grid">
 {{range .Scenarios}}<section class="scenario" id="{{.Anchor}}">
 <h3>{{.Name}}{{if .Failed}} <span class="verdict-fail">({{.Failed}} failing)</span>{{end}}</h3>
 <p>{{.Description}}{{if .Swarm}} (faults drawn per seed: none shaded){{end}}</p>
 {{.Chart}}
-<table><thead><tr><th>protocol</th><th>runs</th><th>leader changes/run median (min–max)</th><th>terms/run median (min–max)</th></tr></thead>
+<table title="per run: median (least–most)"><thead><tr><th>protocol</th><th>runs</th><th>leader changes/run</th><th>terms/run</th></tr></thead>
 <tbody>{{range .Stats}}<tr><td><span style="color:{{.Color}}">■</span> {{.Protocol}}</td><td>{{.Runs}}</td><td>{{.LeaderChanges}}</td><td>{{.Terms}}</td></tr>{{end}}</tbody></table>
 </section>
 {{end}}</div>
