@@ -9,7 +9,8 @@
 // A Collector takes the runs as a sweep streams them and keeps, whatever
 // the number of seeds, a fixed-size histogram per timeline bin and per
 // latency bucket, and counts of distinct leader-change and term figures:
-// its memory grows with scenarios × protocols × bins, never with seeds.
+// its memory grows with scenarios × protocols × bins (at most
+// maxChartBins a chart), never with seeds.
 package report
 
 import (
@@ -49,9 +50,18 @@ func binValue(b int) float64 {
 	return float64(low) + float64(width-1)/2
 }
 
+// maxChartBins bounds the bins a chart keeps: a longer scenario's
+// 100 ms bins are merged in runs of `merge` (its chart then counts
+// operations per merge×100 ms). A chart is about 550 pixels wide, so
+// more bins would not show; the bound keeps a group's histograms under
+// maxChartBins × binBuckets × 4 bytes (150 KiB).
+const maxChartBins = 600
+
 // group aggregates the runs of one protocol on one scenario.
 type group struct {
 	runs int
+	// merge is how many of a run's Timeline bins make one of bins.
+	merge int
 	// bins[i] is the histogram of the runs' operations completed in
 	// timeline bin i (a run that ended before bin i adds nothing to it).
 	bins [][binBuckets]uint32
@@ -84,7 +94,12 @@ func (c *Collector) Add(r scenarios.Result) {
 	key := [2]string{r.Scenario, r.Protocol}
 	g := c.groups[key]
 	if g == nil {
-		g = &group{leaderChanges: map[int]int{}, terms: map[uint64]int{}}
+		bins := len(r.Timeline)
+		if i := slices.IndexFunc(c.scenarios, func(s scenarios.Scenario) bool { return s.Name == r.Scenario }); i >= 0 && c.scenarios[i].Duration > 0 {
+			bins = int((c.scenarios[i].Duration + scenarios.TimelineBin - 1) / scenarios.TimelineBin)
+		}
+		bins = min(bins, scenarios.MaxTimelineBins)
+		g = &group{merge: max(1, (bins+maxChartBins-1)/maxChartBins), leaderChanges: map[int]int{}, terms: map[uint64]int{}}
 		c.groups[key] = g
 		if !slices.Contains(c.protocols, r.Protocol) {
 			c.protocols = append(c.protocols, r.Protocol)
@@ -94,11 +109,16 @@ func (c *Collector) Add(r scenarios.Result) {
 		}
 	}
 	g.runs++
-	for len(g.bins) < min(len(r.Timeline), scenarios.MaxTimelineBins) {
+	timeline := r.Timeline[:min(len(r.Timeline), g.merge*maxChartBins)]
+	for len(g.bins)*g.merge < len(timeline) {
 		g.bins = append(g.bins, [binBuckets]uint32{})
 	}
-	for i, v := range r.Timeline[:min(len(r.Timeline), scenarios.MaxTimelineBins)] {
-		g.bins[i][binBucket(v)]++
+	for i := 0; i < len(timeline); i += g.merge {
+		sum := 0
+		for _, v := range timeline[i:min(i+g.merge, len(timeline))] {
+			sum += v
+		}
+		g.bins[i/g.merge][binBucket(sum)]++
 	}
 	g.leaderChanges[r.LeaderChanges]++
 	g.terms[r.MaxEpoch]++

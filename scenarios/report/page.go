@@ -174,7 +174,7 @@ func (c *Collector) timelineChart(s scenarios.Scenario) template.HTML {
 		median, lo, hi []float64
 	}
 	var all []series
-	bins, top := 0, 1.0
+	bins, top, merge := 0, 1.0, 1
 	for i, proto := range c.protocols {
 		g := c.groups[[2]string{s.Name, proto}]
 		if g == nil || len(g.bins) == 0 {
@@ -188,10 +188,11 @@ func (c *Collector) timelineChart(s scenarios.Scenario) template.HTML {
 			sr.median, sr.lo, sr.hi = append(sr.median, m), append(sr.lo, lo), append(sr.hi, hi)
 			top = max(top, hi)
 		}
-		bins = max(bins, len(g.bins))
+		bins, merge = max(bins, len(g.bins)), g.merge
 		all = append(all, sr)
 	}
-	span := time.Duration(bins) * scenarios.TimelineBin
+	width := time.Duration(merge) * scenarios.TimelineBin // of one bin
+	span := time.Duration(bins) * width
 	if s.Duration > 0 {
 		span = min(s.Duration, time.Duration(scenarios.MaxTimelineBins)*scenarios.TimelineBin)
 	}
@@ -205,7 +206,7 @@ func (c *Collector) timelineChart(s scenarios.Scenario) template.HTML {
 	var b svg
 	b.f(`<svg class="timeline" data-scenario="%s" data-duration-ms="%d" width="%d" height="%d" viewBox="0 0 %d %d" xmlns="http://www.w3.org/2000/svg" role="img">`,
 		esc(s.Name), span.Milliseconds(), chartWidth, chartHeight, chartWidth, chartHeight)
-	b.f(`<title>%s: operations completed per %v, median and 10th-90th percentile across seeds</title>`, esc(s.Name), scenarios.TimelineBin)
+	b.f(`<title>%s: operations completed per %v, median and 10th-90th percentile across seeds</title>`, esc(s.Name), width)
 	for _, w := range FaultWindows(s) {
 		start, end := min(w.Start, span), min(w.End, span)
 		b.f(`<rect class="fault fault-%s" data-start-ms="%d" data-end-ms="%d" x="%.1f" y="%d" width="%.1f" height="%d" fill="%s" fill-opacity="0.15"><title>%s until %v</title></rect>`,
@@ -236,9 +237,9 @@ func (c *Collector) timelineChart(s scenarios.Scenario) template.HTML {
 		b.f(`<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#333"/><text x="%d" y="%.1f" text-anchor="end">%g</text>`,
 			marginLeft-4, marginLeft, y(v), y(v), marginLeft-6, y(v)+3, v)
 	}
-	b.f(`<text transform="translate(10 %d) rotate(-90)" text-anchor="middle">ops / %v</text></g>`, marginTop+plotHeight/2, scenarios.TimelineBin)
+	b.f(`<text transform="translate(10 %d) rotate(-90)" text-anchor="middle">ops / %v</text></g>`, marginTop+plotHeight/2, width)
 	// Bands, then medians over them. A bin's point is at its middle.
-	mid := func(i int) float64 { return x(time.Duration(i)*scenarios.TimelineBin + scenarios.TimelineBin/2) }
+	mid := func(i int) float64 { return x(time.Duration(i)*width + width/2) }
 	for _, sr := range all {
 		var pts []string
 		for i, v := range sr.hi {

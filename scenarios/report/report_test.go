@@ -181,3 +181,43 @@ func TestReportPageHasAChartPerScenarioWithAxesLegendAndFaultWindows(t *testing.
 		assert.Equal(t, 2*len(list)+2, strings.Count(dom, `class="legend-entry"`), "legend entries: a protocol per chart")
 	})
 }
+
+func TestAPageOfAHundredScenariosAndFourProtocolsStaysSmall(t *testing.T) {
+	protocols := []string{"raft", "raft+prevote", "paxos", "etcd"}
+	var list []scenarios.Scenario
+	for i := range 100 {
+		duration := 6 * time.Second
+		if i == 0 {
+			duration = 5 * time.Minute // 3000 bins, merged into 600
+		}
+		list = append(list, scenarios.Scenario{Name: fmt.Sprintf("s%03d", i), Duration: duration, LivenessWindow: time.Second,
+			Faults: []scenarios.Fault{{At: time.Second, Action: scenarios.ActIsolateLeader}, {At: 2 * time.Second, Action: scenarios.ActHeal}}})
+	}
+	c := NewCollector(list, protocols)
+	for _, s := range list {
+		for _, proto := range protocols {
+			for seed := range 50 {
+				timeline := make([]int, int(s.Duration/scenarios.TimelineBin))
+				for i := range timeline {
+					timeline[i] = 5 + (i+seed)%10
+				}
+				latencies := make([]int, scenarios.LatencyBuckets)
+				latencies[30+seed%5] = 100
+				c.Add(scenarios.Result{Scenario: s.Name, Protocol: proto, Seed: uint64(seed), Timeline: timeline, LatencyCounts: latencies})
+			}
+		}
+	}
+	for _, proto := range protocols {
+		g := c.groups[[2]string{"s000", proto}]
+		require.Equal(t, 5, g.merge)
+		require.Len(t, g.bins, maxChartBins, "a long scenario's bins are merged")
+	}
+	var page strings.Builder
+	require.NoError(t, c.Write(&page, Page{Summary: "many", Verdict: "verdict: ok, no violation"}))
+	html := page.String()
+	assert.Equal(t, 100, strings.Count(html, `<svg class="timeline"`))
+	assert.Equal(t, 100, strings.Count(html, `<li><a href="#scenario-s`), "a table of contents entry each")
+	assert.Contains(t, html, "ops / 500ms", "the merged scenario's bins are 500ms")
+	assert.Less(t, len(html), 4<<20, "the page stays a few megabytes")
+	t.Logf("page of 100 scenarios × 4 protocols: %d bytes", len(html))
+}
