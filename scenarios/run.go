@@ -104,6 +104,12 @@ type Result struct {
 	// that time it (simrun); Run itself never reads the wall clock. It is
 	// the only field that differs between two runs of the same seed.
 	WallTime time.Duration `json:"wall_ns"`
+	// Timeline counts the operations completed in each TimelineBin of
+	// simulated time (see timeline.go), and LatencyCounts the completed
+	// operations' latencies on a fixed log scale: what a sweep's report
+	// charts once History is shed. Neither touches the run.
+	Timeline      []int `json:"timeline,omitempty"`
+	LatencyCounts []int `json:"latency_counts,omitempty"`
 
 	History         []client.Op                   `json:"-"`
 	Trace           []sim.Record                  `json:"-"`
@@ -272,6 +278,7 @@ func (r *run) judge(history []client.Op, stop sim.StopReason) Result {
 	slices.Sort(latencies)
 	res.LatencyP50 = percentile(latencies, 50)
 	res.LatencyP99 = percentile(latencies, 99)
+	res.Timeline, res.LatencyCounts = timeline(history, w.Now()), latencyCounts(latencies)
 	if stop == sim.StopBudget {
 		// Stopped part way: judged only by the online checkers, which held.
 		res.Violations = append(r.violations, r.budgetViolation(r.meter))

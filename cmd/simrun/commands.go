@@ -296,6 +296,7 @@ func sweepCommand(inv invocation, args []string) (int, error) {
 	shrink := fs.Bool("shrink", false, "shrink the failing runs (at most --max-artifacts of them) and write each smallest failing scenario, with a regression block, as <protocol>-<scenario>[-<bug>]-seed-<N>-shrunk.yaml in the artifacts directory (the working directory when artifacts are off)")
 	checkDeterminism := fs.Bool("check-determinism", false, "run every seed twice and compare the fingerprints; a seed whose runs differ is a failing run (verdict nondeterministic), and the first few are replayed to name the first divergent event")
 	junit := fs.String("junit", "", "write a JUnit XML report to this file: a testcase per protocol, scenario and seed, a testsuite per protocol and scenario")
+	reportFile := fs.String("report", "", "write an HTML report to this file: the table, the failing runs linked to their artifacts, per scenario an availability timeline with the fault windows shaded, a latency CDF per protocol (one self-contained page)")
 	limits := addLimitFlags(fs)
 	if err := parse(fs, args, inv.stdout); err != nil {
 		return exitUsage, err
@@ -327,6 +328,10 @@ func sweepCommand(inv invocation, args []string) (int, error) {
 	plan.failures = failureOptions{artifactsDir: *artifacts, max: *maxArtifacts, shrink: *shrink}
 	plan.checkDeterminism = *checkDeterminism
 	plan.junit = *junit
+	plan.report = *reportFile
+	if err := checkReportPath(plan.report); err != nil {
+		return exitUsage, err
+	}
 	plan.limits = plan0
 	if inv.limitMemory {
 		limitMemory(plan.workers, must(limits.budget()))

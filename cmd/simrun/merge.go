@@ -56,8 +56,12 @@ func mergeCommand(inv invocation, args []string) (int, error) {
 	seedsText := fs.String("seeds", "", "the sweep's seed range A:B, to check that no run is missing (default: the lowest to the highest seed read)")
 	scenarioFile := fs.String("scenario-file", "", "the scenario file the shards ran, for the reproduce commands (without it they name the scenario)")
 	jsonOut := fs.Bool("json", false, "print the runs' JSON lines in the unsharded sweep's order instead of the report")
+	reportFile := fs.String("report", "", "write the merged sweep's HTML report to this file, as sweep --report does (artifacts paths in the JSON lines are taken relative to the working directory)")
 	inputs, err := parseMergeArgs(fs, args, inv.stdout)
 	if err != nil {
+		return exitUsage, err
+	}
+	if err := checkReportPath(*reportFile); err != nil {
 		return exitUsage, err
 	}
 	var seeds *[2]uint64
@@ -106,6 +110,12 @@ func mergeCommand(inv invocation, args []string) (int, error) {
 		printSweep(inv.stdout, sweepHeader{first: first, last: last, shard: wholeRange, inputs: len(inputs), file: *scenarioFile, notes: notes, incomplete: missing}, results)
 		if *scenarioFile == "" {
 			noteFileScenarios(inv.stdout, results)
+		}
+	}
+	if *reportFile != "" {
+		h := sweepHeader{first: first, last: last, shard: wholeRange, inputs: len(inputs), file: *scenarioFile, notes: notes, incomplete: missing}
+		if err := writeMergedReport(*reportFile, h, results, fileScenario); err != nil {
+			return exitUsage, fmt.Errorf("merge: --report: %w", err)
 		}
 	}
 	code := failureCode(slices.DeleteFunc(slices.Clone(results), func(r scenarios.Result) bool { return !r.Failed() }))

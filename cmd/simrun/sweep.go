@@ -39,6 +39,8 @@ type sweepPlan struct {
 	failures failureOptions
 	// junit is the file of the JUnit report ("" for none).
 	junit string
+	// report is the file of the HTML report ("" for none).
+	report string
 	// limits holds the memory budget and linearizability timeout of every
 	// run (the other fields of Options are the job's).
 	limits scenarios.Options
@@ -366,6 +368,7 @@ func (p sweepPlan) execute(inv invocation, jsonOut bool) (int, error) {
 	if jsonOut {
 		enc = json.NewEncoder(inv.stdout)
 	}
+	collector := p.newReportCollector()
 	f := p.failures
 	var (
 		filed, divergences int // failing runs given files; nondeterministic runs replayed
@@ -393,6 +396,9 @@ func (p sweepPlan) execute(inv invocation, jsonOut bool) (int, error) {
 			}
 		}
 		tally.add(r, notes)
+		if collector != nil {
+			collector.Add(r)
+		}
 		if junit != nil {
 			junit.add(r, notes)
 		}
@@ -415,6 +421,12 @@ func (p sweepPlan) execute(inv invocation, jsonOut bool) (int, error) {
 	if junit != nil {
 		if err := junit.write(p.junit); err != nil {
 			return exitUsage, fmt.Errorf("sweep: --junit: %w", err)
+		}
+	}
+	if collector != nil {
+		h := sweepHeader{first: p.first, last: p.last, shard: p.shard, workers: p.workers, wall: wall, file: p.file}
+		if err := writeReport(p.report, h, tally, collector); err != nil {
+			return exitUsage, reportError(err)
 		}
 	}
 	code := failureCode(tally.failures)
@@ -592,23 +604,39 @@ func printSweep(out io.Writer, h sweepHeader, results []scenarios.Result) {
 	t.print(out, h)
 }
 
+// sweepColumns are the columns of the table, and sweepColumnNotes the
+// lines under it that explain them.
+var (
+	sweepColumns     = []string{"scenario", "protocol", "runs", "failed", "ops ok/run", "unknown/run", "p50", "p99", "msgs/commit", "leader changes/run", "terms/run", "events/s"}
+	sweepColumnNotes = []string{
+		"(p50, p99: median over runs of each run's operation latency percentiles, in simulated time;",
+		" terms/run: mean over runs of the highest term or ballot epoch a server reached)",
+	}
+)
+
+// cells are the row's cells of the table, as sweepColumns name them.
+func (a *row) cells() []string {
+	n := float64(a.runs)
+	return strings.Split(fmt.Sprintf("%s\t%s\t%d\t%d\t%.0f\t%.1f\t%v\t%v\t%.1f\t%.1f\t%.1f\t%.2fM",
+		a.scenario, a.protocol, a.runs, a.failed, float64(a.opsOK)/n, float64(a.opsUnknown)/n,
+		a.p50s.median(), a.p99s.median(),
+		float64(a.messages)/float64(max(a.committed, 1)), float64(a.leaderChanges)/n,
+		float64(a.maxEpochs)/n, float64(a.events)/a.wall.Seconds()/1e6), "\t")
+}
+
 // print prints the tally's table, the verdict, and every failing run with
 // the command that reproduces it and the files the sweep wrote for it.
 func (t *sweepTally) print(out io.Writer, h sweepHeader) {
 	fmt.Fprintln(out, h.summary(t.runs, t.events, t.runTime))
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tprotocol\truns\tfailed\tops ok/run\tunknown/run\tp50\tp99\tmsgs/commit\tleader changes/run\tterms/run\tevents/s\t")
+	fmt.Fprintln(tw, strings.Join(sweepColumns, "\t")+"\t")
 	for _, a := range t.rows {
-		n := float64(a.runs)
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%.1f\t%v\t%v\t%.1f\t%.1f\t%.1f\t%.2fM\t\n",
-			a.scenario, a.protocol, a.runs, a.failed, float64(a.opsOK)/n, float64(a.opsUnknown)/n,
-			a.p50s.median(), a.p99s.median(),
-			float64(a.messages)/float64(max(a.committed, 1)), float64(a.leaderChanges)/n,
-			float64(a.maxEpochs)/n, float64(a.events)/a.wall.Seconds()/1e6)
+		fmt.Fprintln(tw, strings.Join(a.cells(), "\t")+"\t")
 	}
 	tw.Flush()
-	fmt.Fprintln(out, "(p50, p99: median over runs of each run's operation latency percentiles, in simulated time;")
-	fmt.Fprintln(out, " terms/run: mean over runs of the highest term or ballot epoch a server reached)")
+	for _, note := range sweepColumnNotes {
+		fmt.Fprintln(out, note)
+	}
 	switch {
 	case len(t.failures) == 0 && h.incomplete != "":
 		fmt.Fprintf(out, "verdict: incomplete, no violation in the runs merged, but %s\n", h.incomplete)
