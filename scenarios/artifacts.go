@@ -212,8 +212,9 @@ func readmeText(s, played Scenario, res Result, scenarioFile string) string {
 	fmt.Fprintf(tw, "  %s\tPorcupine's view of the client history (its verdict: %s), with faults, crashes, restarts, leaders and the violation on its timeline\n",
 		ArtifactLinearizability, res.Linearizability.Outcome)
 	fmt.Fprintf(tw, "  %s\tthe messages around the violation: one column per node, time running down\n", ArtifactSpaceTime)
+	fmt.Fprintf(tw, "  %s\toperations completed per 100ms of simulated time, with the fault windows shaded (written by simrun and simtest)\n", "timeline.html")
 	tw.Flush()
-	b.WriteString("Both pages open in a browser straight from disk; they need no server and no network.\n")
+	b.WriteString("The pages open in a browser straight from disk; they need no server and no network.\n")
 	return b.String()
 }
 

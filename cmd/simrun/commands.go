@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/consim/consim/scenarios"
+	"github.com/consim/consim/scenarios/report"
 	"github.com/consim/consim/sim"
 )
 
@@ -140,6 +141,9 @@ func playRun(inv invocation, s scenarios.Scenario, o scenarios.Options, checkDet
 	}
 	if res.Failed() && artifacts != "" && !stoppedByBudget(res) {
 		folder, err := scenarios.WriteArtifacts(artifacts, s, o, res)
+		if err == nil {
+			_, err = report.WriteRunTimeline(folder, res)
+		}
 		if err != nil {
 			// The violation is the news: say the folder is missing, keep
 			// the exit code.

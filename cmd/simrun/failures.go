@@ -13,6 +13,7 @@ import (
 
 	"github.com/consim/consim/checker"
 	"github.com/consim/consim/scenarios"
+	"github.com/consim/consim/scenarios/report"
 )
 
 // artifactsEnv names the environment variable that holds the default
@@ -302,6 +303,9 @@ func writeRunFiles(inv invocation, j job, r scenarios.Result, artifactsDir strin
 	var problems []string
 	if artifactsDir != "" {
 		folder, err := scenarios.WriteArtifacts(artifactsDir, *j.scenario, j.options, r)
+		if err == nil {
+			_, err = report.WriteRunTimeline(folder, r)
+		}
 		if err != nil {
 			problems = append(problems, err.Error())
 		}

@@ -22,6 +22,7 @@ import (
 	"testing"
 
 	"github.com/consim/consim/scenarios"
+	"github.com/consim/consim/scenarios/report"
 )
 
 // Sweep says what to run.
@@ -157,6 +158,9 @@ func describe(t *testing.T, s scenarios.Scenario, o scenarios.Options, res scena
 		dir = t.TempDir()
 	}
 	folder, err := scenarios.WriteArtifacts(dir, s, o, res)
+	if err == nil {
+		_, err = report.WriteRunTimeline(folder, res)
+	}
 	if err != nil {
 		folder = fmt.Sprintf("(not written: %v)", err)
 	}
