@@ -115,12 +115,7 @@ func (r *run) judgeEnd(violations []checker.Violation, stop sim.StopReason) []ch
 // the end) and implements nodes.Replica for its applied state.
 func (r *run) replicaEnds() []checker.ReplicaEnd {
 	var out []checker.ReplicaEnd
-	var keptOff []nodes.ID
-	for _, f := range r.scenario.Faults {
-		if f.Keep {
-			keptOff = append(keptOff, r.scenario.keptServers(f)...)
-		}
-	}
+	keptOff := r.scenario.keptAway()
 	for _, id := range r.host.Servers() {
 		p := r.host.Proc(id)
 		if !p.Up() || slices.Contains(keptOff, id) {

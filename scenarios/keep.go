@@ -106,15 +106,20 @@ func (s Scenario) undoing(i int) int {
 // get past the servers that kept faults leave down or cut off: two
 // timeouts on each (a client tries a silent server twice).
 func (s Scenario) keptSearch() time.Duration {
-	touched := map[nodes.ID]bool{}
+	return time.Duration(len(s.keptAway())) * 2 * s.Workload.Timeout
+}
+
+// keptAway lists, sorted and once each, the servers that kept faults leave
+// down or cut off to the end of the run.
+func (s Scenario) keptAway() []nodes.ID {
+	var away []nodes.ID
 	for _, f := range s.Faults {
 		if f.Keep && keepable(f.Action) {
-			for _, id := range s.keptServers(f) {
-				touched[id] = true
-			}
+			away = append(away, s.keptServers(f)...)
 		}
 	}
-	return time.Duration(len(touched)) * 2 * s.Workload.Timeout
+	slices.Sort(away)
+	return slices.Compact(away)
 }
 
 // keptLivenessPhase is the liveness phase of a scenario with kept faults:

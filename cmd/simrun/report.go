@@ -1,14 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"github.com/consim/consim/scenarios"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/consim/consim/scenarios"
 	"github.com/consim/consim/scenarios/report"
 )
 
@@ -41,19 +40,7 @@ func writeReport(path string, h sweepHeader, t *sweepTally, c *report.Collector)
 		f.Shrunk = relativeTo(path, t.notes[i].Shrunk)
 		page.Failures = append(page.Failures, f)
 	}
-	file, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(file)
-	err = c.Write(w, page)
-	if err == nil {
-		err = w.Flush()
-	}
-	if closeErr := file.Close(); err == nil {
-		err = closeErr
-	}
-	return err
+	return c.WriteFile(path, page)
 }
 
 // relativeTo is target as a path relative to the folder of the page at

@@ -36,17 +36,22 @@ func WriteRunTimeline(folder string, res scenarios.Result) (string, error) {
 		page.Failures = []Failure{f}
 	}
 	path := filepath.Join(folder, RunTimelineFile)
+	return path, c.WriteFile(path, page)
+}
+
+// WriteFile writes the page (see Write) to the file path.
+func (c *Collector) WriteFile(path string, p Page) error {
 	file, err := os.Create(path)
 	if err != nil {
-		return "", err
+		return err
 	}
 	w := bufio.NewWriter(file)
-	err = c.Write(w, page)
+	err = c.Write(w, p)
 	if err == nil {
 		err = w.Flush()
 	}
 	if closeErr := file.Close(); err == nil {
 		err = closeErr
 	}
-	return path, err
+	return err
 }
